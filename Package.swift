@@ -1,0 +1,40 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "intro",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "intro", targets: ["intro"]),
+    .library(name: "IntroKit", targets: ["IntroKit"]),
+    .library(name: "IntroMail", targets: ["IntroMail"]),
+    .library(name: "IntroSMTP", targets: ["IntroSMTP"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // libcurl, as Debian ships it, behind non-variadic wrappers Swift can call.
+    .systemLibrary(
+      name: "CCurl",
+      pkgConfig: "libcurl",
+      providers: [.apt(["libcurl4-openssl-dev"])]
+    ),
+    .target(name: "IntroMail"),
+    .target(name: "IntroSMTP", dependencies: ["IntroMail", "CCurl"]),
+    .target(name: "IntroKit", dependencies: ["IntroMail", "IntroSMTP"]),
+    .executableTarget(
+      name: "intro",
+      dependencies: [
+        "IntroKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "IntroMailTests", dependencies: ["IntroMail"]),
+    .testTarget(name: "IntroSMTPTests", dependencies: ["IntroSMTP", "IntroMail", "TestSupport"]),
+    .testTarget(name: "IntroKitTests", dependencies: ["IntroKit", "TestSupport"]),
+    .testTarget(name: "IntroCLITests", dependencies: ["TestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)
