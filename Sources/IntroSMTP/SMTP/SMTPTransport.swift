@@ -21,6 +21,9 @@ public struct SMTPTransport: MailTransport {
 
   public var parallelism: Int { configuration.parallelism }
 
+  /// The libcurl in use and its TLS backend, e.g. `libcurl/7.88.1 OpenSSL/3.0.17 …`.
+  public static var libcurlVersion: String { CurlGlobal.versionDescription }
+
   public func openSession(number: Int) -> any MailSession { makeSession(number: number) }
 
   /// Connects, upgrades to TLS, authenticates and quits, sending no message.

@@ -1,0 +1,82 @@
+public import IntroSMTP
+
+/// The rep's configuration, as read from `config.toml` (see `config/config.example.toml`).
+public struct IntroConfig: Sendable {
+  /// The file it was read from; nil when no file exists and defaults apply.
+  public var file: String?
+  /// The format version (`version = 1`).
+  public var version: Int = 1
+  /// Who the rep is: used as the sender and in templates.
+  public var rep = Rep()
+  /// The SMTP relay; nil means messages go to the outbox.
+  public var smtp: SMTPSettings?
+  /// Where the store and the outbox live.
+  public var store = StoreSettings()
+
+  /// An empty configuration: outbox delivery, default paths.
+  public init() {}
+
+  /// The `[rep]` section.
+  public struct Rep: Sendable, Equatable {
+    public var name: String?
+    public var email: String?
+    public var title: String?
+    public var company: String?
+    public var phone: String?
+    public var calendarLink: String?
+    public var about: String?
+    public var signature: String?
+  }
+
+  /// The `[smtp]` section, as written (secrets are resolved only when a message is sent).
+  public struct SMTPSettings: Sendable, Equatable {
+    public var url: String
+    public var username: String?
+    /// Set only when the file is private to its owner (checked on load).
+    public var password: String?
+    public var passwordCommand: String?
+    public var tokenCommand: String?
+    public var caFile: String?
+    public var tls: SMTPConfiguration.TLSPolicy = .required
+    public var helo: String?
+    public var connectTimeout: Double = 30
+    public var responseTimeout: Double = 600
+    public var messageTimeout: Double = 1200
+    public var parallel: Int = 4
+  }
+
+  /// The `[store]` section.
+  public struct StoreSettings: Sendable, Equatable {
+    /// The SQLite store; default `$XDG_DATA_HOME/intro/intro.sqlite`.
+    public var path: String?
+    /// The outbox folder; default `outbox/` next to the store.
+    public var outbox: String?
+  }
+}
+
+/// A configuration problem: what is wrong, where, and how to fix it.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The file, when the problem is in one.
+  public var file: String?
+  /// Where in the file, when known.
+  public var position: TOMLPosition?
+  /// What is wrong.
+  public var message: String
+  /// What to do about it.
+  public var fix: String?
+
+  /// An error in `file` at `position`.
+  public init(file: String? = nil, position: TOMLPosition? = nil, _ message: String, fix: String? = nil) {
+    self.file = file
+    self.position = position
+    self.message = message
+    self.fix = fix
+  }
+
+  public var description: String {
+    var location = file ?? ""
+    if let position { location += ":\(position)" }
+    let head = location.isEmpty ? message : "\(location): \(message)"
+    return fix.map { "\(head)\n  fix: \($0)" } ?? head
+  }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import IntroKit
+import IntroSMTP
+
+struct Doctor: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Check the configuration, and with --smtp the relay.",
+    discussion: """
+      Prints where the configuration, outbox and relay are, and the libcurl in use. \
+      With --smtp it connects to the relay, upgrades to TLS, logs in, prints the \
+      server's capabilities and quits: nothing is sent.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(name: .long, help: "Connect to the SMTP relay: TLS, login, capabilities; sends nothing.")
+  var smtp = false
+
+  func run() throws {
+    try reporting { () throws(CommandFailure) -> ExitStatus in
+      let config = try global.loadConfig()
+      let loader = ConfigLoader(environment: global.environment)
+      let location = loader.location(explicit: global.config)
+      print("config:    \(location.path)\(config.file == nil ? " (not found: using defaults)" : "")")
+      print("libcurl:   \(SMTPTransport.libcurlVersion)")
+      let factory = global.transportFactory(config)
+      guard config.smtp != nil else {
+        print("transport: outbox \(Paths.outbox(config, global.environment)) (no [smtp] section)")
+        if smtp {
+          throw CommandFailure(.configuration, "--smtp: no [smtp] section is configured; add one to check a relay")
+        }
+        return .ok
+      }
+      let transport: SMTPTransport
+      do throws(ConfigError) {
+        transport = try factory.makeSMTPTransport()
+      } catch {
+        throw CommandFailure(.configuration, error.description)
+      }
+      print("transport: \(transport.configuration.summary)")
+      guard smtp else { return .ok }
+      let report = transport.probe()
+      if let tls = report.tlsSession { print("tls:       \(tls)") }
+      if !report.capabilities.isEmpty {
+        print("server:    \(report.capabilities.joined(separator: ", "))")
+      }
+      guard report.result.outcome == .delivered else {
+        throw CommandFailure(ExitStatus.worst(of: [report.result]), "smtp: \(report.result)")
+      }
+      print("smtp:      ok: connected, \(transport.configuration.tls == .required ? "encrypted, " : "")"
+        + "\(transport.configuration.authentication == .none ? "no login" : "logged in"); nothing was sent")
+      return .ok
+    }
+  }
+}
