@@ -14,6 +14,8 @@ final class SMTPDialogue {
   private(set) var bodyStarted = false
 
   private var replyComplete = true
+  /// After QUIT the stage and the last reply stay those of the failure that led to it.
+  private var quitting = false
   private var lastVerb = ""
   private var answeringChallenge = false
   private let trace: SMTPTrace?
@@ -30,6 +32,7 @@ final class SMTPDialogue {
     replyLines = []
     replyComplete = true
     bodyStarted = false
+    quitting = false
   }
 
   /// The server's last reply as one string, lines joined by newlines.
@@ -55,6 +58,8 @@ final class SMTPDialogue {
 
   func serverSent(_ text: String) {
     for line in Self.lines(text) {
+      emit(1, "< " + line)
+      if quitting { continue }
       if replyComplete { replyLines = [] }
       replyLines.append(line)
       // "250-PIPELINING" continues a reply, "250 OK" ends it.
@@ -67,7 +72,6 @@ final class SMTPDialogue {
           capabilities = replyLines.dropFirst().map { String($0.dropFirst(4)) }
         }
       }
-      emit(1, "< " + line)
     }
   }
 
@@ -96,7 +100,7 @@ final class SMTPDialogue {
     case "MAIL": stage = .mailFrom
     case "RCPT": stage = .rcptTo
     case "DATA": stage = .data
-    case "QUIT": stage = .done
+    case "QUIT": quitting = true
     default: break
     }
   }
