@@ -38,10 +38,11 @@ public struct EnvelopeAddress: Hashable, Sendable, CustomStringConvertible {
 
   private static func validate(_ address: String) throws(AddressError) {
     if address.isEmpty { throw AddressError(.empty, address) }
+    // Control characters first: they are the dangerous ones, whatever else is wrong.
+    if let control = address.unicodeScalars.first(where: \.isForbiddenInHeaderOrEnvelope) {
+      throw AddressError(.controlCharacter, address, detail: control.debugName)
+    }
     for scalar in address.unicodeScalars {
-      if scalar.isForbiddenInHeaderOrEnvelope {
-        throw AddressError(.controlCharacter, address, detail: scalar.debugName)
-      }
       switch scalar {
       case " ", "\t": throw AddressError(.whitespace, address)
       case "<", ">": throw AddressError(.angleBracket, address)

@@ -27,6 +27,13 @@ public enum TOMLValue: Sendable, Equatable {
 public struct TOMLPosition: Sendable, Equatable, CustomStringConvertible {
   public var line: Int
   public var column: Int
+
+  /// A position at `line`, `column` (both from 1).
+  public init(line: Int, column: Int) {
+    self.line = line
+    self.column = column
+  }
+
   public var description: String { "\(line):\(column)" }
 }
 
@@ -385,7 +392,8 @@ private struct TOMLParser {
   }
 
   private mutating func parseEscape(into out: inout String) throws(TOMLError) {
-    let position = here
+    // The backslash, just read, is on this line one column back.
+    let position = TOMLPosition(line: line, column: column - 1)
     guard let c = peek() else { throw error("a '\\' ends the file") }
     advance()
     switch c {

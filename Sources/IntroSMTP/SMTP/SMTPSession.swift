@@ -158,6 +158,10 @@ private let readCallback: ccurl_read_callback = { buffer, size, count, userdata 
     UnsafeMutableRawPointer(buffer).copyMemory(from: base + transfer.offset, byteCount: wanted)
   }
   transfer.offset += wanted
+  if transfer.offset == transfer.bytes.count {
+    // libcurl knows the size and will not ask again: what follows is the final dot.
+    transfer.dialogue.bodyReadFinished()
+  }
   return wanted
 }
 
