@@ -37,7 +37,8 @@ public struct AddressError: Error, Hashable, Sendable, CustomStringConvertible {
     switch code {
     case .empty: what = "the address is empty"
     case .controlCharacter:
-      what = "it contains the control character \(detail ?? "")"
+      what =
+        "it contains the control character \(detail ?? "")"
         + " (a line break here could inject SMTP commands)"
     case .whitespace: what = "it contains a space or tab"
     case .angleBracket: what = "it contains '<' or '>'; give the bare address, local@domain"

@@ -28,7 +28,8 @@ struct Doctor: ParsableCommand {
       guard config.smtp != nil else {
         print("transport: outbox \(Paths.outbox(config, global.environment)) (no [smtp] section)")
         if smtp {
-          throw CommandFailure(.configuration, "--smtp: no [smtp] section is configured; add one to check a relay")
+          throw CommandFailure(
+            .configuration, "--smtp: no [smtp] section is configured; add one to check a relay")
         }
         return .ok
       }
@@ -48,8 +49,9 @@ struct Doctor: ParsableCommand {
       guard report.result.outcome == .delivered else {
         throw CommandFailure(ExitStatus.worst(of: [report.result]), "smtp: \(report.result)")
       }
-      print("smtp:      ok: connected, \(transport.configuration.tls == .required ? "encrypted, " : "")"
-        + "\(transport.configuration.authentication == .none ? "no login" : "logged in"); nothing was sent")
+      print(
+        "smtp:      ok: connected, \(transport.configuration.tls == .required ? "encrypted, " : "")"
+          + "\(transport.configuration.authentication == .none ? "no login" : "logged in"); nothing was sent")
       return .ok
     }
   }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("intro deliver and intro doctor, run as a rep would")
 struct DeliverCommandTests {
@@ -57,12 +57,14 @@ struct DeliverCommandTests {
       ca_file = "\(try TestCertificates.path("ca.pem"))"
       """)
 
-    let output = try intro.run(["deliver", "--to", "client@example.com", "--to", "boss@example.com"], input: sampleMessage)
+    let output = try intro.run(
+      ["deliver", "--to", "client@example.com", "--to", "boss@example.com"], input: sampleMessage)
 
     #expect(output.status == 0, "\(output.stderr)")
     #expect(server.messages().count == 2)
-    #expect(Set(server.events().filter { $0.name == "rcpt" }.compactMap { $0.fields["address"] })
-      == ["client@example.com", "boss@example.com"])
+    #expect(
+      Set(server.events().filter { $0.name == "rcpt" }.compactMap { $0.fields["address"] })
+        == ["client@example.com", "boss@example.com"])
   }
 
   @Test func debugAtTheHighestLevelNeverShowsThePassword() throws {
@@ -103,9 +105,11 @@ struct DeliverCommandTests {
     let intro = try IntroCommand()
     defer { intro.remove() }
     let path = try intro.writeConfig(
-      "[smtp]\nurl = \"smtp://mail.example.com:587\"\nusername = \"rep\"\npassword = \"hunter2\"\n", mode: 0o644)
+      "[smtp]\nurl = \"smtp://mail.example.com:587\"\nusername = \"rep\"\npassword = \"hunter2\"\n",
+      mode: 0o644)
 
-    let output = try intro.run(["deliver", "--from", "rep@example.com", "--to", "c@example.com"], input: sampleMessage)
+    let output = try intro.run(
+      ["deliver", "--from", "rep@example.com", "--to", "c@example.com"], input: sampleMessage)
 
     #expect(output.status == 78)
     #expect(output.stderr.contains("chmod 600 \(path)"))
@@ -124,7 +128,8 @@ struct DeliverCommandTests {
     defer { intro.remove() }
     _ = try intro.writeConfig("[smtp]\nurl = \"smtp://127.0.0.1:\(sink.port)\"\ntls = \"none\"\n")
 
-    let output = try intro.run(["deliver", "--from", "rep@example.com", "--to", "c@example.com"], input: sampleMessage)
+    let output = try intro.run(
+      ["deliver", "--from", "rep@example.com", "--to", "c@example.com"], input: sampleMessage)
 
     #expect(output.status == status, "\(output.stderr)")
     #expect(output.stderr.contains(words), "\(output.stderr)")

@@ -35,4 +35,5 @@ struct IntroCommand {
   func remove() { home.remove() }
 }
 
-let sampleMessage = "From: Rep <rep@example.com>\nTo: client@example.com\nSubject: Thank you\n\nThanks for the introduction.\n"
+let sampleMessage =
+  "From: Rep <rep@example.com>\nTo: client@example.com\nSubject: Thank you\n\nThanks for the introduction.\n"

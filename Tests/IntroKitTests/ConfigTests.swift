@@ -1,8 +1,8 @@
 import Foundation
 import IntroKit
 import IntroSMTP
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Configuration")
 struct ConfigTests {
@@ -125,7 +125,8 @@ struct ConfigTests {
   ])
   func unsafeOrBrokenSMTPSettingsAreRefused(url: String, tls: String, login: Bool, words: String) throws {
     let text =
-      "[smtp]\nurl = \"\(url)\"\ntls = \"\(tls)\"\n" + (login ? "username = \"u\"\npassword_command = \"echo p\"\n" : "")
+      "[smtp]\nurl = \"\(url)\"\ntls = \"\(tls)\"\n"
+      + (login ? "username = \"u\"\npassword_command = \"echo p\"\n" : "")
     let config = try ConfigLoader.decode(text, file: "c.toml")
     do {
       _ = try TransportFactory(config: config, environment: [:]).makeSMTPTransport()
@@ -136,7 +137,8 @@ struct ConfigTests {
   }
 
   @Test func plainSMTPToLoopbackWithoutLoginIsAllowed() throws {
-    let config = try ConfigLoader.decode("[smtp]\nurl = \"smtp://127.0.0.1:2525\"\ntls = \"none\"\n", file: "c.toml")
+    let config = try ConfigLoader.decode(
+      "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\ntls = \"none\"\n", file: "c.toml")
     let transport = try TransportFactory(config: config, environment: [:]).makeSMTPTransport()
     #expect(transport.configuration.tls == .none)
   }

@@ -1,8 +1,8 @@
 import Foundation
 import IntroMail
 import IntroSMTP
-import Testing
 import TestSupport
+import Testing
 
 /// Each case makes Postfix's smtp-sink fail at one stage and checks the verdict.
 @Suite("SMTP failures per stage against Postfix smtp-sink")

@@ -1,8 +1,8 @@
 import Foundation
 import IntroMail
 import IntroSMTP
-import Testing
 import TestSupport
+import Testing
 
 @Suite("SMTP delivery against a real aiosmtpd server")
 struct SMTPTransportTests {
@@ -113,7 +113,8 @@ struct SMTPTransportTests {
     defer { server.stop() }
     let transport = SMTPTransport(
       configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)", tls: .none))
-    let smuggling = "Hello\n.\r\nMAIL FROM:<x@evil.example>\r\nRCPT TO:<y@evil.example>\r\nDATA\r\nevil\r\n.\r\n"
+    let smuggling =
+      "Hello\n.\r\nMAIL FROM:<x@evil.example>\r\nRCPT TO:<y@evil.example>\r\nDATA\r\nevil\r\n.\r\n"
     let message = try testMessage(body: smuggling)
 
     let result = transport.openSession().deliver(message)
@@ -122,7 +123,8 @@ struct SMTPTransportTests {
     let received = server.messages()
     #expect(received.count == 1)
     #expect(server.count("mail") == 1)
-    #expect(server.events().filter { $0.name == "rcpt" }.map { $0.fields["address"] } == ["client@example.com"])
+    #expect(
+      server.events().filter { $0.name == "rcpt" }.map { $0.fields["address"] } == ["client@example.com"])
     let bytes = try #require(received.first)
     #expect(LineEndings.isCRLFOnly(bytes))
     #expect(bytes == message.data)

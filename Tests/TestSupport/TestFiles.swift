@@ -41,9 +41,11 @@ public enum TestCertificates {
   public static let directory: Result<String, any Error> = Result {
     let dir = FileManager.default.temporaryDirectory
       .appendingPathComponent("intro-test-certs-\(getpid())").path
-    let result = try runCommand("/bin/sh", [TestFiles.servers.appendingPathComponent("make_certs.sh").path, dir])
+    let result = try runCommand(
+      "/bin/sh", [TestFiles.servers.appendingPathComponent("make_certs.sh").path, dir])
     guard result.status == 0 else {
-      throw TestEnvironmentError("make_certs.sh failed (is openssl installed? run make test): \(result.stderr)")
+      throw TestEnvironmentError(
+        "make_certs.sh failed (is openssl installed? run make test): \(result.stderr)")
     }
     return dir
   }

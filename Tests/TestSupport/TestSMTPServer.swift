@@ -55,7 +55,8 @@ public final class TestSMTPServer: @unchecked Sendable {
     else {
       child.stop()
       throw TestEnvironmentError(
-        "the aiosmtpd test server did not start (run make test to install aiosmtpd): \(child.standardError())")
+        "the aiosmtpd test server did not start (run make test to install aiosmtpd): \(child.standardError())"
+      )
     }
     self.port = port
   }

@@ -33,7 +33,8 @@ public struct ConfigLoader: Sendable {
     let (path, isExplicit) = location(explicit: explicit)
     guard FileManager.default.fileExists(atPath: path) else {
       if isExplicit {
-        throw ConfigError(file: path, "the configuration file does not exist", fix: "run 'intro init', or check the path")
+        throw ConfigError(
+          file: path, "the configuration file does not exist", fix: "run 'intro init', or check the path")
       }
       return IntroConfig()
     }
@@ -79,7 +80,8 @@ public struct ConfigLoader: Sendable {
       try smtp.finish()
     }
     if var store = try reader.section("store") {
-      config.store = IntroConfig.StoreSettings(path: try store.string("path"), outbox: try store.string("outbox"))
+      config.store = IntroConfig.StoreSettings(
+        path: try store.string("path"), outbox: try store.string("outbox"))
       try store.finish()
     }
     try reader.finish()
@@ -89,7 +91,8 @@ public struct ConfigLoader: Sendable {
   private static func decodeSMTP(_ smtp: inout TableReader) throws(ConfigError) -> IntroConfig.SMTPSettings {
     guard let url = try smtp.string("url") else {
       throw smtp.error(
-        "[smtp] needs a url", fix: "add url = \"smtp://mail.example.com:587\", or remove [smtp] to use the outbox")
+        "[smtp] needs a url",
+        fix: "add url = \"smtp://mail.example.com:587\", or remove [smtp] to use the outbox")
     }
     var settings = IntroConfig.SMTPSettings(url: url)
     settings.username = try smtp.string("username")

@@ -245,8 +245,10 @@ private struct TOMLParser {
     func digits(_ range: Range<Int>) -> Bool {
       range.upperBound <= s.count && range.allSatisfy { (0x30...0x39).contains(s[$0]) }
     }
-    let isDate = digits(0..<4) && s.count >= 10 && s[4] == 0x2D && digits(5..<7) && s[7] == 0x2D && digits(8..<10)
-    let isTime = digits(0..<2) && s.count >= 8 && s[2] == 0x3A && digits(3..<5) && s[5] == 0x3A && digits(6..<8)
+    let isDate =
+      digits(0..<4) && s.count >= 10 && s[4] == 0x2D && digits(5..<7) && s[7] == 0x2D && digits(8..<10)
+    let isTime =
+      digits(0..<2) && s.count >= 8 && s[2] == 0x3A && digits(3..<5) && s[5] == 0x3A && digits(6..<8)
     return isDate || isTime
   }
 
@@ -436,7 +438,8 @@ private struct TOMLParser {
     _ tablePath: [String], _ keyPath: [String], _ value: TOMLValue, at position: TOMLPosition
   ) throws(TOMLError) {
     let parser = self
-    try Self.modify(&root, tablePath[...], at: position, parser: parser) { (table: inout TOMLTable) throws(TOMLError) in
+    try Self.modify(&root, tablePath[...], at: position, parser: parser) {
+      (table: inout TOMLTable) throws(TOMLError) in
       try Self.insert(into: &table, keyPath[...], value, at: position, parser: parser)
     }
   }
@@ -490,13 +493,16 @@ private struct TOMLParser {
 
   private mutating func ensureTable(_ path: [String], at position: TOMLPosition) throws(TOMLError) {
     let parser = self
-    try Self.modify(&root, path[...], at: position, parser: parser) { (_: inout TOMLTable) throws(TOMLError) in }
+    try Self.modify(&root, path[...], at: position, parser: parser) {
+      (_: inout TOMLTable) throws(TOMLError) in
+    }
   }
 
   private mutating func appendArrayTable(_ path: [String], at position: TOMLPosition) throws(TOMLError) {
     guard let last = path.last else { return }
     let parser = self
-    try Self.modify(&root, path.dropLast(), at: position, parser: parser) { (parent: inout TOMLTable) throws(TOMLError) in
+    try Self.modify(&root, path.dropLast(), at: position, parser: parser) {
+      (parent: inout TOMLTable) throws(TOMLError) in
       switch parent[last] {
       case nil: parent.set(last, .array([.table(TOMLTable())]), at: position)
       case .array(var items) where parser.arrayTables.contains(path):

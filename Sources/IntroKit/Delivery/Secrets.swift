@@ -45,15 +45,18 @@ struct Secrets {
       let said = String(decoding: errorData.prefix(300), as: UTF8.self)
         .trimmingCharacters(in: .whitespacesAndNewlines)
       throw ConfigError(
-        file: file, "\(key) exited with status \(process.terminationStatus)"
+        file: file,
+        "\(key) exited with status \(process.terminationStatus)"
           + (said.isEmpty ? "" : ": \(said)"),
         fix: "run the command by hand to see what it needs")
     }
-    let secret = String(decoding: secretData, as: UTF8.self)
+    let secret =
+      String(decoding: secretData, as: UTF8.self)
       .split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
       .map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\r")) } ?? ""
     guard !secret.isEmpty else {
-      throw ConfigError(file: file, "\(key) printed nothing", fix: "make it print the secret on its first line")
+      throw ConfigError(
+        file: file, "\(key) printed nothing", fix: "make it print the secret on its first line")
     }
     return secret
   }

@@ -147,7 +147,9 @@ public struct SMTPConfiguration: Sendable, Hashable {
       throw SMTPConfigurationError(
         "parallel must be between 1 and 64 connections", fix: "set parallel = 4 in [smtp]")
     }
-    if let heloName, heloName.isEmpty || heloName.contains(where: { !$0.isASCII || $0 == "/" || $0.isWhitespace }) {
+    if let heloName,
+      heloName.isEmpty || heloName.contains(where: { !$0.isASCII || $0 == "/" || $0.isWhitespace })
+    {
       throw SMTPConfigurationError(
         "helo must be a plain host name", fix: "set helo to this machine's domain, e.g. mail.example.com")
     }
@@ -206,7 +208,9 @@ struct SMTPURL {
       }
       host = rest[rest.index(after: rest.startIndex)..<close]
       let after = rest[rest.index(after: close)...]
-      if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+      if after.hasPrefix(":") {
+        portText = after.dropFirst()
+      } else if !after.isEmpty {
         throw SMTPConfigurationError("unexpected text after ']' in the SMTP url", fix: example)
       }
     } else if let colon = rest.firstIndex(of: ":") {

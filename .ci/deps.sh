@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what intro needs to build (build) or to build and test (test), only
+# what is missing: Debian packages with apt-get, Python packages with pip.
+# Used by `make build`, `make demo` and `make test`; safe to run again.
+set -euo pipefail
+
+want=${1:-test}
+apt_packages=(libcurl4-openssl-dev pkg-config)
+if [ "$want" = test ]; then
+  # openssl makes the throwaway test CA; postfix brings smtp-sink, the fault-injecting test server.
+  apt_packages+=(openssl postfix)
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  # postfix is installed only for its smtp-sink program: no mail configuration,
+  # and its daemon must not start (policy-rc.d answering 101 forbids it).
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  policy=/usr/sbin/policy-rc.d
+  added_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    added_policy=yes
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$added_policy" ]; then $sudo rm -f "$policy"; fi
+fi
+
+if [ "$want" = test ]; then
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    echo "installing Python package: aiosmtpd"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
+  fi
+fi
