@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .executable(name: "intro", targets: ["intro"]),
     .library(name: "IntroKit", targets: ["IntroKit"]),
+    .library(name: "IntroTemplates", targets: ["IntroTemplates"]),
     .library(name: "IntroMail", targets: ["IntroMail"]),
     .library(name: "IntroSMTP", targets: ["IntroSMTP"]),
   ],
@@ -20,9 +21,10 @@ let package = Package(
       pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]
     ),
+    .target(name: "IntroTemplates"),
     .target(name: "IntroMail"),
     .target(name: "IntroSMTP", dependencies: ["IntroMail", "CCurl"]),
-    .target(name: "IntroKit", dependencies: ["IntroMail", "IntroSMTP"]),
+    .target(name: "IntroKit", dependencies: ["IntroTemplates", "IntroMail", "IntroSMTP"]),
     .executableTarget(
       name: "intro",
       dependencies: [
@@ -31,6 +33,7 @@ let package = Package(
       ]
     ),
     .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "IntroTemplatesTests", dependencies: ["IntroTemplates", "TestSupport"]),
     .testTarget(name: "IntroMailTests", dependencies: ["IntroMail"]),
     .testTarget(name: "IntroSMTPTests", dependencies: ["IntroSMTP", "IntroMail", "TestSupport"]),
     .testTarget(name: "IntroKitTests", dependencies: ["IntroKit", "TestSupport"]),

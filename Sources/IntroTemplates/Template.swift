@@ -1,0 +1,89 @@
+/// A Mustache template, parsed once into an immutable tree.
+///
+/// ```swift
+/// let template = try Template("Hi {{client.first_name | \"there\"}},", name: "greeting")
+/// let text = try template.render(["client": ["first_name": "Chris"]])   // "Hi Chris,"
+/// ```
+///
+/// Rendering is strict by default: an interpolation whose value is missing,
+/// null or blank is an error naming the variable and its line and column, and
+/// every such error is reported, not only the first. Sections over missing
+/// keys are simply false. ``RenderOptions/lenient`` gives the Mustache spec's
+/// empty-string behaviour.
+public struct Template: Sendable {
+  /// The file path or library name, used in error messages.
+  public let name: String
+  let nodes: [Node]
+  let source: [UInt8]
+
+  /// Parses `source`.
+  /// - Parameter name: how errors name this template (a file path, or a library name).
+  /// - Throws: ``TemplateSyntaxError`` pointing at the offending tag.
+  public init(_ source: String, name: String = "template") throws(TemplateSyntaxError) {
+    let bytes = Array(source.utf8)
+    self.name = name
+    self.source = bytes
+    var parser = Parser(source: bytes, file: name)
+    nodes = try parser.parse()
+  }
+
+  /// Renders the template with `context`.
+  /// - Parameters:
+  ///   - partials: where `{{> name}}` and `{{< name}}` are looked up.
+  ///   - options: strict or lenient, text or HTML.
+  /// - Throws: ``RenderError`` listing every value strict mode could not fill.
+  public func render(
+    _ context: TemplateValue, partials: (any PartialProvider)? = nil, options: RenderOptions = RenderOptions()
+  ) throws(RenderError) -> String {
+    String(decoding: try renderBytes(context, partials: partials, options: options), as: UTF8.self)
+  }
+
+  /// Renders into UTF-8 bytes (what the mail composer and benchmarks use).
+  public func renderBytes(
+    _ context: TemplateValue, partials: (any PartialProvider)? = nil, options: RenderOptions = RenderOptions()
+  ) throws(RenderError) -> [UInt8] {
+    var renderer = Renderer(context: context, partials: partials, options: options)
+    renderer.out.reserveCapacity(source.count + source.count / 2)
+    renderer.render(nodes, template: self)
+    return try renderer.finish()
+  }
+}
+
+/// How a template is rendered.
+public struct RenderOptions: Sendable, Hashable {
+  /// Whether missing values are errors.
+  public var strict: Bool
+  /// Whether `{{x}}` is HTML-escaped (`{{{x}}}` never is).
+  public var html: Bool
+
+  /// Strict text rendering, the default everywhere `intro` renders.
+  public init(strict: Bool = true, html: Bool = false) {
+    self.strict = strict
+    self.html = html
+  }
+
+  /// The Mustache spec's behaviour: missing values render as empty strings.
+  public static let lenient = RenderOptions(strict: false)
+}
+
+/// Where partials (`{{> name}}`) and parents (`{{< name}}`) come from.
+public protocol PartialProvider: Sendable {
+  /// The template called `name`, or nil when there is none.
+  func partial(named name: String) -> Template?
+}
+
+/// Partials held in memory, by name.
+public struct PartialSet: PartialProvider {
+  public let templates: [String: Template]
+
+  public init(_ templates: [String: Template]) { self.templates = templates }
+
+  /// Parses each source; keys are the partial names.
+  public init(sources: [String: String]) throws(TemplateSyntaxError) {
+    var templates: [String: Template] = [:]
+    for (name, source) in sources { templates[name] = try Template(source, name: name) }
+    self.templates = templates
+  }
+
+  public func partial(named name: String) -> Template? { templates[name] }
+}
