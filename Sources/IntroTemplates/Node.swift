@@ -23,6 +23,7 @@ struct Section: Sendable {
   let path: [String]
   let inverted: Bool
   let nodes: [Node]
+  let location: SourceLocation
 }
 
 /// `{{> name}}` or `{{>* dynamic.name}}`.

@@ -8,12 +8,16 @@
 struct Parser {
   private let source: [UInt8]
   private let file: String
+  /// Where the source starts in its file, for a header value or a body after headers.
+  private let origin: (line: Int, column: Int)
   private var open: [UInt8] = Array("{{".utf8)
   private var close: [UInt8] = Array("}}".utf8)
   private var index = 0
   private var line = 1
   private var lineStart = 0
   private var lineTokens: [Token] = []
+  /// The last column worked out on this line, so a long line is scanned once, not once per tag.
+  private var columnMark = (offset: 0, column: 1)
   private var tokens: [Token] = []
 
   private enum Token {
@@ -42,9 +46,11 @@ struct Parser {
     }
   }
 
-  init(source: [UInt8], file: String) {
+  init(source: [UInt8], file: String, origin: (line: Int, column: Int) = (1, 1)) {
     self.source = source
     self.file = file
+    self.origin = origin
+    columnMark = (0, origin.column)
   }
 
   mutating func parse() throws(TemplateSyntaxError) -> [Node] {
@@ -229,7 +235,9 @@ struct Parser {
     case UInt8(ascii: "#"), UInt8(ascii: "^"):
       let children = try build(&position, closing: tag)
       return .section(
-        Section(path: Self.path(tag.content), inverted: tag.kind == UInt8(ascii: "^"), nodes: children))
+        Section(
+          path: Self.path(tag.content), inverted: tag.kind == UInt8(ascii: "^"), nodes: children,
+          location: tag.location))
     case UInt8(ascii: ">"):
       let (name, dynamic) = Self.dynamicName(tag.content)
       return .partial(
@@ -315,16 +323,31 @@ struct Parser {
 
   // MARK: Positions and errors
 
-  private func location(of offset: Int) -> SourceLocation {
-    var column = 1
-    for byte in source[lineStart..<offset] where byte & 0xC0 != 0x80 { column += 1 }
-    return SourceLocation(file: file, line: line, column: column)
+  private mutating func location(of offset: Int) -> SourceLocation {
+    if columnMark.offset < lineStart || columnMark.offset > offset {
+      columnMark = (lineStart, line == 1 ? origin.column : 1)
+    }
+    var column = columnMark.column
+    for byte in source[columnMark.offset..<offset] where byte & 0xC0 != 0x80 { column += 1 }
+    columnMark = (offset, column)
+    return SourceLocation(file: file, line: line + origin.line - 1, column: column)
   }
 
   private func error(_ kind: TemplateSyntaxError.Kind, at offset: Int, _ message: String, hint: String)
     -> TemplateSyntaxError
   {
-    TemplateSyntaxError.at(offset, in: source, file: file, kind: kind, message: message, hint: hint)
+    var error = TemplateSyntaxError.at(
+      offset, in: source, file: file, kind: kind, message: message, hint: hint)
+    if origin != (1, 1) {
+      let location = error.location
+      error = TemplateSyntaxError(
+        kind: kind,
+        location: SourceLocation(
+          file: file, line: location.line + origin.line - 1,
+          column: location.line == 1 ? location.column + origin.column - 1 : location.column),
+        message: message, lineText: error.lineText, hint: hint)
+    }
+    return error
   }
 }
 

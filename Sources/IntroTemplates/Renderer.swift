@@ -219,8 +219,8 @@ struct Renderer {
     var error = TemplateSyntaxError.at(
       0, in: [], file: location.file, kind: kind, message: message, hint: hint)
     let lines = template.source.split(separator: 0x0A, omittingEmptySubsequences: false)
-    let lineText =
-      location.line <= lines.count ? String(decoding: lines[location.line - 1], as: UTF8.self) : ""
+    let index = location.line - template.firstLine
+    let lineText = lines.indices.contains(index) ? String(decoding: lines[index], as: UTF8.self) : ""
     error = TemplateSyntaxError(
       kind: kind, location: location, message: message,
       lineText: lineText.hasSuffix("\r") ? String(lineText.dropLast()) : lineText, hint: hint)

@@ -20,12 +20,23 @@ public struct Template: Sendable {
   /// - Parameter name: how errors name this template (a file path, or a library name).
   /// - Throws: ``TemplateSyntaxError`` pointing at the offending tag.
   public init(_ source: String, name: String = "template") throws(TemplateSyntaxError) {
+    try self.init(source, name: name, line: 1, column: 1)
+  }
+
+  /// Parses `source` that starts at `line`, `column` of the file `name`
+  /// (a header value, or a body after a header block), so positions in errors
+  /// are positions in the file.
+  public init(_ source: String, name: String, line: Int, column: Int) throws(TemplateSyntaxError) {
     let bytes = Array(source.utf8)
     self.name = name
     self.source = bytes
-    var parser = Parser(source: bytes, file: name)
+    var parser = Parser(source: bytes, file: name, origin: (line, column))
     nodes = try parser.parse()
+    firstLine = line
   }
+
+  /// The file line where this template's source starts.
+  let firstLine: Int
 
   /// Renders the template with `context`.
   /// - Parameters:
