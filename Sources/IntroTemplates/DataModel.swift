@@ -39,7 +39,7 @@ extension Template {
             location: variable.location,
             children: []))
       case .section(let section):
-        let name = section.path.isEmpty ? "." : section.path.joined(separator: ".")
+        let name = section.path.isEmpty ? "." : section.path.map(\.name).joined(separator: ".")
         references.append(
           DataReference(
             name: name, use: section.inverted ? .invertedSection : .section, fallback: nil,

@@ -312,8 +312,8 @@ struct Parser {
     return escaping ? nil : out
   }
 
-  private static func path(_ name: String) -> [String] {
-    name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+  private static func path(_ name: String) -> [Key] {
+    name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map { Key(String($0)) }
   }
 
   private static func dynamicName(_ content: String) -> (String, Bool) {

@@ -1,9 +1,13 @@
 /// Walks the nodes of a template with a context stack, writing UTF-8 bytes.
-struct Renderer {
-  var out: [UInt8] = []
+struct Renderer: ~Copyable {
+  var out: OutputBuffer
   private var stack: [TemplateValue]
   private var missing: [MissingValue] = []
-  private var failure: TemplateSyntaxError?
+  private var failure: TemplateSyntaxError? {
+    didSet { failed = failure != nil }
+  }
+  /// Checked for every node; cheaper than looking at `failure` itself.
+  private var failed = false
   private let partials: (any PartialProvider)?
   private let options: RenderOptions
   /// Indentation of the standalone partials being rendered, added at each line start.
@@ -16,23 +20,23 @@ struct Renderer {
   /// How deeply partials and parents may nest before it counts as runaway recursion.
   static let maximumDepth = 100
 
-  init(context: TemplateValue, partials: (any PartialProvider)?, options: RenderOptions) {
+  init(context: TemplateValue, partials: (any PartialProvider)?, options: RenderOptions, capacity: Int) {
+    out = OutputBuffer(capacity: capacity)
     stack = [context]
     stack.reserveCapacity(16)
     self.partials = partials
     self.options = options
   }
 
-  func finish() throws(RenderError) -> [UInt8] {
+  func check() throws(RenderError) {
     if let failure { throw .syntax(failure) }
     if !missing.isEmpty { throw .missingValues(missing) }
-    return out
   }
 
   mutating func render(_ nodes: [Node], template: Template) {
-    for node in nodes {
-      if failure != nil { return }
-      switch node {
+    for index in nodes.indices {
+      if failed { return }
+      switch nodes[index] {
       case .text(let bytes): writeText(bytes)
       case .variable(let variable): interpolate(variable)
       case .section(let section): renderSection(section, template: template)
@@ -45,47 +49,60 @@ struct Renderer {
 
   // MARK: Values
 
-  private func lookup(_ path: [String]) -> TemplateValue? {
-    guard let first = path.first else { return stack.last }
-    var found: TemplateValue?
-    for frame in stack.reversed() {
-      if case .object(let object) = frame, let value = object[first] {
-        found = value
-        break
+  private func lookup(_ path: [Key]) -> TemplateValue? {
+    path.withUnsafeBufferPointer { keys in
+      guard let first = keys.first else { return stack.last }
+      // Returned, not assigned to a captured variable: a captured `var` would
+      // cost a dynamic exclusivity check on every lookup.
+      let found: TemplateValue? = stack.withUnsafeBufferPointer { frames in
+        var index = frames.count - 1
+        while index >= 0 {
+          if case .object(let object) = frames[index], let value = object[first] { return value }
+          index -= 1
+        }
+        return nil
       }
+      guard var current = found else { return nil }
+      var keyIndex = 1
+      while keyIndex < keys.count {
+        guard case .object(let object) = current, let next = object[keys[keyIndex]] else { return nil }
+        current = next
+        keyIndex += 1
+      }
+      return current
     }
-    guard var current = found else { return nil }
-    for key in path.dropFirst() {
-      guard case .object(let object) = current, let next = object[key] else { return nil }
-      current = next
-    }
-    return current
   }
 
   private mutating func interpolate(_ variable: Variable) {
-    let value = lookup(variable.path)
-    let problem: MissingValue.Reason?
-    var text: String?
-    switch value {
+    let problem: MissingValue.Reason
+    switch lookup(variable.path) {
+    case .string(var text)?:
+      let written = text.withUTF8 { bytes in
+        // Blank means missing in strict mode; lenient mode writes the blank text as it is.
+        guard !Self.isBlank(bytes) || (variable.fallback == nil && !options.strict) else { return false }
+        write(bytes, escaped: variable.escaped)
+        return true
+      }
+      if written { return }
+      problem = .blank
+    case .integer(let number)?:
+      writeInteger(number)
+      return
+    case .decimal(let number)?:
+      write(TemplateValue.format(number), escaped: false)
+      return
+    case .bool(let value)?:
+      write(value ? "true" : "false", escaped: false)
+      return
     case nil: problem = .missing
     case .null?: problem = .null
     case .list?, .object?: problem = .notText
-    case let value?:
-      text = value.scalarText
-      problem = text?.isBlank == true ? .blank : nil
     }
-    if let problem {
-      if let fallback = variable.fallback {
-        writeValue(fallback, escaped: variable.escaped)
-        return
-      }
-      if options.strict {
-        missing.append(MissingValue(name: variable.name, reason: problem, location: variable.location))
-        return
-      }
-      if problem != .blank { return }
+    if let fallback = variable.fallback {
+      write(fallback, escaped: variable.escaped)
+    } else if options.strict {
+      missing.append(MissingValue(name: variable.name, reason: problem, location: variable.location))
     }
-    if let text { writeValue(Array(text.utf8), escaped: variable.escaped) }
   }
 
   // MARK: Sections, partials, inheritance
@@ -112,7 +129,7 @@ struct Renderer {
   }
 
   private mutating func resolve(
-    name: String, dynamicPath: [String]?, location: SourceLocation, from template: Template
+    name: String, dynamicPath: [Key]?, location: SourceLocation, from template: Template
   ) -> Template? {
     var resolvedName = name
     if let dynamicPath {
@@ -169,7 +186,8 @@ struct Renderer {
     // Re-indent: the override's own indentation goes, the site's comes.
     let start = out.count
     render(override.nodes, template: template)
-    let rendered = out[start...]
+    let rendered = out.bytes(from: start)
+    out.truncate(to: start)
     var reindented: [UInt8] = []
     reindented.reserveCapacity(rendered.count)
     let site = block.siteIndent
@@ -188,7 +206,7 @@ struct Renderer {
     if block.standalone, let last = reindented.last, last != 0x0A {
       reindented.append(contentsOf: block.lineBreak)
     }
-    out.replaceSubrange(start..., with: reindented)
+    out.append(reindented)
   }
 
   private mutating func withNesting(
@@ -231,37 +249,130 @@ struct Renderer {
 
   private mutating func writeText(_ bytes: [UInt8]) {
     if indent.isEmpty {
-      out.append(contentsOf: bytes)
+      out.append(bytes)
       return
     }
     var start = 0
     while start < bytes.count {
       let end = bytes[start...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
-      if atLineStart { out.append(contentsOf: indent) }
-      out.append(contentsOf: bytes[start..<end])
+      if atLineStart { out.append(indent) }
+      out.append(Array(bytes[start..<end]))
       atLineStart = bytes[end - 1] == 0x0A
       start = end
     }
   }
 
-  private mutating func writeValue(_ bytes: [UInt8], escaped: Bool) {
+  private mutating func writeInteger(_ number: Int) {
     if !indent.isEmpty {
-      if atLineStart && !bytes.isEmpty { out.append(contentsOf: indent) }
+      if atLineStart { out.append(indent) }
       atLineStart = false
     }
-    guard escaped && options.html else {
-      out.append(contentsOf: bytes)
+    guard number >= 0 else {
+      out.append(Array(String(number).utf8))
       return
     }
-    for byte in bytes {
-      switch byte {
-      case UInt8(ascii: "&"): out.append(contentsOf: [0x26, 0x61, 0x6D, 0x70, 0x3B])  // &amp;
-      case UInt8(ascii: "<"): out.append(contentsOf: [0x26, 0x6C, 0x74, 0x3B])  // &lt;
-      case UInt8(ascii: ">"): out.append(contentsOf: [0x26, 0x67, 0x74, 0x3B])  // &gt;
-      case UInt8(ascii: "\""): out.append(contentsOf: [0x26, 0x71, 0x75, 0x6F, 0x74, 0x3B])  // &quot;
-      case UInt8(ascii: "'"): out.append(contentsOf: [0x26, 0x23, 0x33, 0x39, 0x3B])  // &#39;
-      default: out.append(byte)
-      }
+    // Digits straight into the buffer: no String for a number.
+    var digits = 1
+    var remaining = number / 10
+    while remaining > 0 {
+      digits += 1
+      remaining /= 10
     }
+    let target = out.reserve(digits)
+    var rest = number
+    for position in stride(from: digits - 1, through: 0, by: -1) {
+      target[position] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+      rest /= 10
+    }
+    out.commit(digits)
+  }
+
+  private mutating func write(_ bytes: [UInt8], escaped: Bool) {
+    bytes.withUnsafeBufferPointer { write($0, escaped: escaped) }
+  }
+
+  private mutating func write(_ text: String, escaped: Bool) {
+    var text = text
+    text.withUTF8 { write($0, escaped: escaped) }
+  }
+
+  private mutating func write(_ bytes: UnsafeBufferPointer<UInt8>, escaped: Bool) {
+    if !indent.isEmpty {
+      if atLineStart && !bytes.isEmpty { out.append(indent) }
+      atLineStart = false
+    }
+    if escaped && options.html {
+      appendEscaped(bytes)
+    } else {
+      out.append(bytes)
+    }
+  }
+
+  /// ``String/isBlank`` on UTF-8 bytes, settling the usual case on the first byte.
+  private static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    for byte in bytes {
+      if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { continue }
+      if byte < 0x80 { return false }
+      return String(decoding: bytes, as: UTF8.self).isBlank
+    }
+    return true
+  }
+
+  /// Appends `bytes` HTML-escaped (`& < > " '`), in one pass.
+  private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let source = bytes.baseAddress else { return }
+    let count = bytes.count
+    // At most six output bytes per input byte ("&quot;").
+    let target = out.reserve(count * 6)
+    var written = 0
+    var index = 0
+    // Eight bytes at a time: a word without any of the five characters is copied whole.
+    while index + 8 <= count {
+      let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
+      if !Self.hasEscapable(word) {
+        UnsafeMutableRawPointer(target + written).storeBytes(of: word, as: UInt64.self)
+        written += 8
+      } else {
+        for offset in 0..<8 { Self.escape(source[index + offset], into: target, at: &written) }
+      }
+      index += 8
+    }
+    while index < count {
+      Self.escape(source[index], into: target, at: &written)
+      index += 1
+    }
+    out.commit(written)
+  }
+
+  /// True when a byte of `word` is `&`, `<`, `>`, `"` or `'` (SWAR: a byte of
+  /// `word ^ pattern` is zero exactly where `word` holds the pattern's byte).
+  @inline(__always)
+  private static func hasEscapable(_ word: UInt64) -> Bool {
+    @inline(__always) func zeroByte(_ x: UInt64) -> UInt64 {
+      (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+    let found =
+      zeroByte(word ^ 0x2626_2626_2626_2626) | zeroByte(word ^ 0x3C3C_3C3C_3C3C_3C3C)
+      | zeroByte(word ^ 0x3E3E_3E3E_3E3E_3E3E) | zeroByte(word ^ 0x2222_2222_2222_2222)
+      | zeroByte(word ^ 0x2727_2727_2727_2727)
+    return found != 0
+  }
+
+  @inline(__always)
+  private static func escape(_ byte: UInt8, into target: UnsafeMutablePointer<UInt8>, at written: inout Int) {
+    let replacement: StaticString
+    switch byte {
+    case UInt8(ascii: "&"): replacement = "&amp;"
+    case UInt8(ascii: "<"): replacement = "&lt;"
+    case UInt8(ascii: ">"): replacement = "&gt;"
+    case UInt8(ascii: "\""): replacement = "&quot;"
+    case UInt8(ascii: "'"): replacement = "&#39;"
+    default:
+      target[written] = byte
+      written += 1
+      return
+    }
+    (target + written).update(from: replacement.utf8Start, count: replacement.utf8CodeUnitCount)
+    written += replacement.utf8CodeUnitCount
   }
 }

@@ -53,10 +53,23 @@ public struct Template: Sendable {
   public func renderBytes(
     _ context: TemplateValue, partials: (any PartialProvider)? = nil, options: RenderOptions = RenderOptions()
   ) throws(RenderError) -> [UInt8] {
-    var renderer = Renderer(context: context, partials: partials, options: options)
-    renderer.out.reserveCapacity(source.count + source.count / 2)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(source.count + source.count / 2)
+    try render(context, into: &bytes, partials: partials, options: options)
+    return bytes
+  }
+
+  /// Appends the rendered UTF-8 bytes to `buffer`, which a batch can reuse from
+  /// one message to the next. On error, `buffer` is left as it was.
+  public func render(
+    _ context: TemplateValue, into buffer: inout [UInt8], partials: (any PartialProvider)? = nil,
+    options: RenderOptions = RenderOptions()
+  ) throws(RenderError) {
+    var renderer = Renderer(
+      context: context, partials: partials, options: options, capacity: source.count + source.count / 2)
     renderer.render(nodes, template: self)
-    return try renderer.finish()
+    try renderer.check()
+    renderer.out.copy(into: &buffer)
   }
 }
 

@@ -40,17 +40,6 @@ public enum TemplateValue: Sendable, Hashable {
     }
   }
 
-  /// The text an interpolation writes, or nil for lists, objects and null.
-  var scalarText: String? {
-    switch self {
-    case .string(let text): text
-    case .integer(let number): String(number)
-    case .decimal(let number): Self.format(number)
-    case .bool(let value): value ? "true" : "false"
-    case .list, .object, .null: nil
-    }
-  }
-
   /// `85`, `1.21`, `-0.5`: integral decimals print without a fraction.
   static func format(_ number: Double) -> String {
     if number.isFinite, number == number.rounded(), abs(number) < 1e15 {
@@ -66,41 +55,103 @@ public enum TemplateValue: Sendable, Hashable {
 /// scans the keys; that beats hashing for short keys and keeps field order
 /// for `intro templates lint` and exports.
 public struct TemplateObject: Sendable, Hashable {
-  public private(set) var keys: [String]
-  public private(set) var values: [TemplateValue]
+  // One immutable reference for all three arrays: copying an object while
+  // rendering costs one retain, and reading its fields needs no exclusivity
+  // check (a class's `var` would cost one on every lookup). A change makes
+  // new storage; objects are built once and read many times.
+  private var storage: Storage
+
+  private final class Storage: Sendable {
+    let keys: [String]
+    let values: [TemplateValue]
+    /// `keys[i].hashValue`, so a lookup compares integers before it compares strings.
+    let hashes: [Int]
+
+    init(keys: [String], values: [TemplateValue], hashes: [Int]) {
+      self.keys = keys
+      self.values = values
+      self.hashes = hashes
+    }
+
+    func index(of key: String, hash: Int) -> Int? {
+      hashes.withUnsafeBufferPointer { buffer in
+        for index in 0..<buffer.count where buffer[index] == hash && keys[index] == key { return index }
+        return nil
+      }
+    }
+  }
 
   /// An object from `pairs`; a later duplicate key replaces an earlier one.
   public init(_ pairs: [(String, TemplateValue)] = []) {
-    keys = []
-    values = []
+    var keys: [String] = []
+    var values: [TemplateValue] = []
+    var hashes: [Int] = []
     keys.reserveCapacity(pairs.count)
     values.reserveCapacity(pairs.count)
-    for (key, value) in pairs { self[key] = value }
+    hashes.reserveCapacity(pairs.count)
+    var positions: [String: Int] = [:]
+    for (key, value) in pairs {
+      if let index = positions[key] {
+        values[index] = value
+      } else {
+        positions[key] = keys.count
+        keys.append(key)
+        values.append(value)
+        hashes.append(key.hashValue)
+      }
+    }
+    storage = Storage(keys: keys, values: values, hashes: hashes)
   }
 
-  /// The value for `key`, or nil when there is none.
+  /// The field names, in order.
+  public var keys: [String] { storage.keys }
+
+  /// The field values, in the order of ``keys``.
+  public var values: [TemplateValue] { storage.values }
+
+  /// The value for `key`, or nil when there is none. Setting nil removes the field.
   public subscript(key: String) -> TemplateValue? {
-    get {
-      for index in keys.indices where keys[index] == key { return values[index] }
-      return nil
-    }
+    get { self[Key(key)] }
     set {
-      if let index = keys.firstIndex(of: key) {
+      var keys = storage.keys
+      var values = storage.values
+      var hashes = storage.hashes
+      let hash = key.hashValue
+      if let index = storage.index(of: key, hash: hash) {
         if let newValue {
           values[index] = newValue
         } else {
           keys.remove(at: index)
           values.remove(at: index)
+          hashes.remove(at: index)
         }
       } else if let newValue {
         keys.append(key)
         values.append(newValue)
+        hashes.append(hash)
+      } else {
+        return
       }
+      storage = Storage(keys: keys, values: values, hashes: hashes)
     }
   }
 
+  subscript(key: Key) -> TemplateValue? {
+    guard let index = storage.index(of: key.name, hash: key.hash) else { return nil }
+    return storage.values[index]
+  }
+
   /// How many fields the object has.
-  public var count: Int { keys.count }
+  public var count: Int { storage.keys.count }
+
+  public static func == (a: TemplateObject, b: TemplateObject) -> Bool {
+    a.storage === b.storage || (a.storage.keys == b.storage.keys && a.storage.values == b.storage.values)
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(storage.keys)
+    hasher.combine(storage.values)
+  }
 }
 
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
@@ -118,7 +169,16 @@ extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
   public init(nilLiteral: ()) { self = .null }
 }
 
-extension StringProtocol {
+extension String {
   /// True when empty or only white space (spaces, tabs, line breaks, and Unicode spaces).
-  var isBlank: Bool { allSatisfy(\.isWhitespace) }
+  var isBlank: Bool {
+    // Almost every value starts with a printable ASCII character: settle that at once.
+    if let first = utf8.first, first > 0x20 && first < 0x80 { return false }
+    for byte in utf8 {
+      if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { continue }
+      if byte < 0x80 { return false }
+      return unicodeScalars.allSatisfy(\.properties.isWhitespace)
+    }
+    return true
+  }
 }
