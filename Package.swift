@@ -29,6 +29,7 @@ let package = Package(
       name: "intro",
       dependencies: [
         "IntroKit",
+        "IntroTemplates",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -14,6 +14,6 @@ struct Intro: ParsableCommand {
       75 temporary failure (run again later), 76 uncertain (the server may have the message), \
       78 configuration.
       """,
-    subcommands: [Deliver.self, Doctor.self]
+    subcommands: [Render.self, Templates.self, Deliver.self, Doctor.self]
   )
 }

@@ -84,6 +84,10 @@ public struct ConfigLoader: Sendable {
         path: try store.string("path"), outbox: try store.string("outbox"))
       try store.finish()
     }
+    if var templates = try reader.section("templates") {
+      config.templates = IntroConfig.TemplateSettings(path: try templates.string("path"))
+      try templates.finish()
+    }
     try reader.finish()
     return config
   }

@@ -12,6 +12,8 @@ public struct IntroConfig: Sendable {
   public var smtp: SMTPSettings?
   /// Where the store and the outbox live.
   public var store = StoreSettings()
+  /// Where the rep's own templates live.
+  public var templates = TemplateSettings()
 
   /// An empty configuration: outbox delivery, default paths.
   public init() {}
@@ -43,6 +45,12 @@ public struct IntroConfig: Sendable {
     public var responseTimeout: Double = 600
     public var messageTimeout: Double = 1200
     public var parallel: Int = 4
+  }
+
+  /// The `[templates]` section.
+  public struct TemplateSettings: Sendable, Equatable {
+    /// A folder of `*.mustache` files that override the built-in templates by name.
+    public var path: String?
   }
 
   /// The `[store]` section.

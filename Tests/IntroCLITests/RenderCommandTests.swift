@@ -1,0 +1,103 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("intro render and intro templates")
+struct RenderCommandTests {
+  @Test func strictRenderListsEveryMissingValueAndExits65() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let template = intro.home.file("note.mustache")
+    try "Subject: Hi {{client.first_name}}\n\nDear {{client.first_name}},\n{{referral.why_now}} and {{ok}}\n"
+      .write(toFile: template, atomically: true, encoding: .utf8)
+    let data = intro.home.file("data.json")
+    try #"{"ok": "fine", "referral": {"why_now": "  "}}"#.write(
+      toFile: data, atomically: true, encoding: .utf8)
+
+    let output = try intro.run(["render", template, "--data", data])
+
+    #expect(output.status == 65)
+    #expect(output.stdout.isEmpty)
+    #expect(output.stderr.contains("\(template):1:13: error: {{client.first_name}} has no value"))
+    #expect(output.stderr.contains("\(template):3:6: error: {{client.first_name}} has no value"))
+    #expect(output.stderr.contains("\(template):4:1: error: {{referral.why_now}} is blank"))
+  }
+
+  @Test func emailTemplatePrintsHeadersThenBody() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let data = intro.home.file("data.json")
+    try
+      #"{"client": {"first_name": "Chris", "email": "chris@example.com"}, "prospect": {"first_name": "Pat"}, "rep": {"name": "Dana", "company": "Smith & Sons"}}"#
+      .write(toFile: data, atomically: true, encoding: .utf8)
+
+    let output = try intro.run(["render", "thank-you-intro", "--data", data])
+
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(
+      output.stdout.hasPrefix(
+        "Subject: Thank you for introducing me to Pat\nTo: chris@example.com\n\nHi Chris,\n"))
+    #expect(output.stdout.contains("Smith & Sons"))
+    #expect(!output.stdout.contains("Intro-"))
+  }
+
+  @Test func syntaxErrorPointsAtTheTagAndExits65() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let template = intro.home.file("bad.mustache")
+    try "Hello\n  {{#items}}\n{{/itemz}}\n".write(toFile: template, atomically: true, encoding: .utf8)
+
+    let output = try intro.run(["render", template])
+
+    #expect(output.status == 65)
+    #expect(
+      output.stderr.contains("\(template):3:1: error: {{/itemz}} does not match {{#items}} opened at 2:3"))
+    #expect(output.stderr.contains("hint:"))
+  }
+
+  @Test func lenientHTMLFragmentWithPartialsFollowsTheSpec() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let partials = intro.home.file("partials")
+    try FileManager.default.createDirectory(atPath: partials, withIntermediateDirectories: true)
+    try "<b>{{name}}</b>".write(toFile: partials + "/card.mustache", atomically: true, encoding: .utf8)
+    let template = intro.home.file("t.mustache")
+    try "Subject: {{missing}}\n{{> card}}".write(toFile: template, atomically: true, encoding: .utf8)
+    let data = intro.home.file("d.json")
+    try #"{"name": "A & B"}"#.write(toFile: data, atomically: true, encoding: .utf8)
+
+    let output = try intro.run([
+      "render", template, "--data", data, "--partials", partials, "--fragment", "--lenient", "--html",
+    ])
+
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout == "Subject: \n<b>A &amp; B</b>")
+  }
+
+  @Test func lintPrintsTheDataATemplateNeeds() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+
+    let output = try intro.run(["templates", "lint", "thank-you-intro"])
+
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout.contains("client.first_name  text, required"))
+    #expect(output.stdout.contains("partial partials/signature:"))
+    #expect(output.stdout.contains("rep.name  text, required"))
+  }
+
+  @Test func exportWritesTemplatesAnOverrideFolderCanUse() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let folder = intro.home.file("mine")
+
+    let export = try intro.run(["templates", "export", folder])
+    #expect(export.status == 0, "\(export.stderr)")
+    try "Subject: Custom for {{client.first_name}}\n\nShort.\n".write(
+      toFile: folder + "/check-in.mustache", atomically: true, encoding: .utf8)
+    let list = try intro.run(["templates", "list", "--templates", folder])
+
+    #expect(FileManager.default.fileExists(atPath: folder + "/partials/signature.mustache"))
+    #expect(list.stdout.contains(folder + "/check-in.mustache"))
+  }
+}
