@@ -3,7 +3,9 @@ SWIFT ?= swift
 INTRO := .build/debug/intro
 DEMO := $(CURDIR)/.demo
 
-.PHONY: all build test lint demo release clean
+BENCH_DATA := .build/blurb-bench
+
+.PHONY: all build test lint demo release spec bench templates clean
 
 all: build
 
@@ -22,12 +24,30 @@ lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
 ## test: install what the tests need (libcurl, openssl, postfix's smtp-sink, aiosmtpd),
-## check the formatting, build, and run every test against real local servers.
+## check the formatting, build, run every test against real local servers, then the
+## black-box Mustache spec runner against the release binary.
 test:
 	@.ci/deps.sh test
 	$(MAKE) lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) spec
+
+## spec: the shared Mustache spec runner against .build/release/intro (needs ../shared).
+spec: release
+	python3 ../shared/bench/template/spec_runner.py \
+	  --cmd '.build/release/intro render {template} --data {data} --partials {partials} --fragment --lenient --html'
+
+## bench: the template benchmark (release build): intro against swift-mustache 2.1.1, same data, same process.
+bench:
+	@.ci/deps.sh build
+	@test -f $(BENCH_DATA)/contexts.json || python3 ../shared/bench/template/gen_contexts.py --out $(BENCH_DATA)
+	$(SWIFT) build -c release --package-path Benchmarks
+	Benchmarks/.build/release/template-bench --dir $(BENCH_DATA)
+
+## templates: regenerate the built-in templates compiled into intro after editing Templates/.
+templates:
+	python3 .ci/embed-templates.py
 
 ## demo: deliver a sample message with nothing configured: it lands in the outbox.
 demo: build

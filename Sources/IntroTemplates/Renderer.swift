@@ -1,7 +1,7 @@
 /// Walks the nodes of a template with a context stack, writing UTF-8 bytes.
 struct Renderer: ~Copyable {
   var out: OutputBuffer
-  private var stack: [TemplateValue]
+  private var stack: ValueStack
   private var missing: [MissingValue] = []
   private var failure: TemplateSyntaxError? {
     didSet { failed = failure != nil }
@@ -22,8 +22,7 @@ struct Renderer: ~Copyable {
 
   init(context: TemplateValue, partials: (any PartialProvider)?, options: RenderOptions, capacity: Int) {
     out = OutputBuffer(capacity: capacity)
-    stack = [context]
-    stack.reserveCapacity(16)
+    stack = ValueStack(root: context)
     self.partials = partials
     self.options = options
   }
@@ -50,27 +49,15 @@ struct Renderer: ~Copyable {
   // MARK: Values
 
   private func lookup(_ path: [Key]) -> TemplateValue? {
-    path.withUnsafeBufferPointer { keys in
-      guard let first = keys.first else { return stack.last }
-      // Returned, not assigned to a captured variable: a captured `var` would
-      // cost a dynamic exclusivity check on every lookup.
-      let found: TemplateValue? = stack.withUnsafeBufferPointer { frames in
-        var index = frames.count - 1
-        while index >= 0 {
-          if case .object(let object) = frames[index], let value = object[first] { return value }
-          index -= 1
-        }
-        return nil
-      }
-      guard var current = found else { return nil }
-      var keyIndex = 1
-      while keyIndex < keys.count {
-        guard case .object(let object) = current, let next = object[keys[keyIndex]] else { return nil }
-        current = next
-        keyIndex += 1
-      }
-      return current
+    guard let first = path.first else { return stack.top }
+    guard var current = stack.find(first) else { return nil }
+    var keyIndex = 1
+    while keyIndex < path.count {
+      guard case .object(let object) = current, let next = object[path[keyIndex]] else { return nil }
+      current = next
+      keyIndex += 1
     }
+    return current
   }
 
   private mutating func interpolate(_ variable: Variable) {
@@ -117,14 +104,14 @@ struct Renderer: ~Copyable {
     guard truthy, let value else { return }
     if case .list(let items) = value {
       for item in items {
-        stack.append(item)
+        stack.push(item)
         render(section.nodes, template: template)
-        stack.removeLast()
+        stack.pop()
       }
     } else {
-      stack.append(value)
+      stack.push(value)
       render(section.nodes, template: template)
-      stack.removeLast()
+      stack.pop()
     }
   }
 
