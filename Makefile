@@ -49,9 +49,14 @@ bench:
 templates:
 	python3 .ci/embed-templates.py
 
-## demo: deliver a sample message with nothing configured: it lands in the outbox.
+## demo: render the blurb email from sample intel, then deliver a sample message with
+## nothing configured: it lands in the outbox.
 demo: build
 	@rm -rf "$(DEMO)"
+	@echo "rendering the built-in blurb-email template with config/sample-intel.json:"
+	@echo
+	@XDG_CONFIG_HOME="$(DEMO)/config" $(INTRO) render blurb-email --data config/sample-intel.json
+	@echo
 	@echo "delivering config/sample-message.eml with no [smtp] configured..."
 	@XDG_CONFIG_HOME="$(DEMO)/config" XDG_DATA_HOME="$(DEMO)/data" \
 	  $(INTRO) deliver --from rep@example.com --to client@example.com config/sample-message.eml
