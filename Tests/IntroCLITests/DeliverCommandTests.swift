@@ -75,13 +75,7 @@ struct DeliverCommandTests {
       defer { server.stop() }
       let intro = try IntroCommand()
       defer { intro.remove() }
-      _ = try intro.writeConfig(
-        """
-        [smtp]
-        url = "smtp://127.0.0.1:\(server.port)"
-        username = "rep"
-        ca_file = "\(try TestCertificates.path("ca.pem"))"
-        """)
+      try intro.writeSTARTTLSConfig(port: server.port)
 
       let output = try intro.run(
         ["deliver", "--debug", "--debug", "--from", "rep@example.com", "--to", "client@example.com"],
@@ -140,14 +134,7 @@ struct DeliverCommandTests {
     defer { server.stop() }
     let intro = try IntroCommand()
     defer { intro.remove() }
-    _ = try intro.writeConfig(
-      """
-      [smtp]
-      url = "smtp://127.0.0.1:\(server.port)"
-      username = "rep"
-      password_command = "echo s3cret"
-      ca_file = "\(try TestCertificates.path("ca.pem"))"
-      """)
+    try intro.writeSTARTTLSConfig(port: server.port, extra: "password_command = \"echo s3cret\"")
 
     let output = try intro.run(["doctor", "--smtp"])
 
@@ -165,14 +152,7 @@ struct DeliverCommandTests {
     defer { server.stop() }
     let intro = try IntroCommand()
     defer { intro.remove() }
-    _ = try intro.writeConfig(
-      """
-      [smtp]
-      url = "smtp://127.0.0.1:\(server.port)"
-      username = "rep"
-      password_command = "echo wrong"
-      ca_file = "\(try TestCertificates.path("ca.pem"))"
-      """)
+    try intro.writeSTARTTLSConfig(port: server.port, extra: "password_command = \"echo wrong\"")
 
     let output = try intro.run(["doctor", "--smtp"])
 

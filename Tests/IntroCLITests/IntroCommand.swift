@@ -24,6 +24,19 @@ struct IntroCommand {
     return path
   }
 
+  /// Configures `[smtp]` for a STARTTLS test server that requires the login `rep`,
+  /// trusting the test CA; `extra` lines are added to the section.
+  func writeSTARTTLSConfig(port: Int, extra: String = "") throws {
+    _ = try writeConfig(
+      """
+      [smtp]
+      url = "smtp://127.0.0.1:\(port)"
+      username = "rep"
+      ca_file = "\(try TestCertificates.path("ca.pem"))"
+      \(extra)
+      """)
+  }
+
   func run(_ arguments: [String], input: String = "", extraEnvironment: [String: String] = [:]) throws
     -> CommandOutput
   {

@@ -59,39 +59,38 @@ struct SMTPFaultTests {
     #expect(result.stage == .endOfData)
   }
 
-  @Test func failedTransferThrowsTheConnectionAway() throws {
-    let sink = try SMTPSink(flags: ["-r", "."])
-    defer { sink.stop() }
+  /// Sends two messages over one session to a sink started with `flags`;
+  /// returns both results and how many times the session said EHLO (once per connection).
+  private func twoMessagesOverOneSession(sinkFlags flags: [String]) throws -> (
+    [DeliveryResult], Int, SMTPSink
+  ) {
+    let sink = try SMTPSink(flags: flags)
     let lines = TraceLines()
     let transport = SMTPTransport(
       configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)", tls: .none),
       trace: lines.trace)
     let session = transport.openSession()
+    let results = [
+      session.deliver(try testMessage(to: "one@example.com")),
+      session.deliver(try testMessage(to: "two@example.com")),
+    ]
+    return (results, lines.all.filter { $0.contains("> EHLO") }.count, sink)
+  }
 
-    let first = session.deliver(try testMessage(to: "one@example.com"))
-    let second = session.deliver(try testMessage(to: "two@example.com"))
+  @Test func failedTransferThrowsTheConnectionAway() throws {
+    let (results, greetings, sink) = try twoMessagesOverOneSession(sinkFlags: ["-r", "."])
+    defer { sink.stop() }
 
-    #expect(first.outcome == .temporary)
-    #expect(second.outcome == .temporary)
-    #expect(lines.all.filter { $0.contains("Connected to") }.count == 2)
-    #expect(lines.all.filter { $0.contains("> EHLO") }.count == 2)
+    #expect(results.map(\.outcome) == [.temporary, .temporary])
+    #expect(greetings == 2)
   }
 
   @Test func successfulTransferKeepsTheConnection() throws {
-    let sink = try SMTPSink()
+    let (results, greetings, sink) = try twoMessagesOverOneSession(sinkFlags: [])
     defer { sink.stop() }
-    let lines = TraceLines()
-    let transport = SMTPTransport(
-      configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)", tls: .none),
-      trace: lines.trace)
-    let session = transport.openSession()
 
-    let first = session.deliver(try testMessage(to: "one@example.com"))
-    let second = session.deliver(try testMessage(to: "two@example.com"))
-
-    #expect(first.outcome == .delivered)
-    #expect(second.outcome == .delivered)
-    #expect(lines.all.filter { $0.contains("> EHLO") }.count == 1)
+    #expect(results.map(\.outcome) == [.delivered, .delivered])
+    #expect(greetings == 1)
     #expect(sink.dumps().count == 2)
   }
 

@@ -150,21 +150,21 @@ func best(_ run: () -> Run) -> Run {
 
 // Both engines load their inputs before either is timed, so neither runs on a
 // heap the other has churned.
+/// The JSON-line protocol: one engine, its line on stdout, its output in --out.
+func report(_ run: Run) {
+  if let out = arguments.out, !FileManager.default.createFile(atPath: out, contents: Data(run.output)) {
+    fail("cannot write \(out)")
+  }
+  print(run.json)
+}
+
 switch arguments.engine {
 case "intro":
   let engine = IntroEngine(template: source, signature: signature, contexts: contexts)
-  let run = best { engine.run() }
-  if let out = arguments.out, !FileManager.default.createFile(atPath: out, contents: Data(run.output)) {
-    fail("cannot write \(out)")
-  }
-  print(run.json)
+  report(best { engine.run() })
 case "swift-mustache":
   let engine = SwiftMustacheEngine(template: source, signature: signature, contexts: contexts)
-  let run = best { engine.run() }
-  if let out = arguments.out, !FileManager.default.createFile(atPath: out, contents: Data(run.output)) {
-    fail("cannot write \(out)")
-  }
-  print(run.json)
+  report(best { engine.run() })
 case "both":
   let introEngine = IntroEngine(template: source, signature: signature, contexts: contexts)
   let peerEngine = SwiftMustacheEngine(template: source, signature: signature, contexts: contexts)
