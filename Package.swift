@@ -35,7 +35,7 @@ let package = Package(
     ),
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "IntroTemplatesTests", dependencies: ["IntroTemplates", "TestSupport"]),
-    .testTarget(name: "IntroMailTests", dependencies: ["IntroMail"]),
+    .testTarget(name: "IntroMailTests", dependencies: ["IntroMail", "TestSupport"]),
     .testTarget(name: "IntroSMTPTests", dependencies: ["IntroSMTP", "IntroMail", "TestSupport"]),
     .testTarget(name: "IntroKitTests", dependencies: ["IntroKit", "TestSupport"]),
     .testTarget(name: "IntroCLITests", dependencies: ["TestSupport"]),

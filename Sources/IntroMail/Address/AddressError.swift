@@ -17,6 +17,12 @@ public struct AddressError: Error, Hashable, Sendable, CustomStringConvertible {
     case localPartTooLong = "local-part-too-long"
     case domainTooLong = "domain-too-long"
     case addressTooLong = "address-too-long"
+    case quotedLocalPart = "quoted-local-part"
+    case comment
+    case ipLiteral = "ip-literal"
+    case badLocalPart = "bad-local-part"
+    case badDomain = "bad-domain"
+    case unclosedAngleBracket = "unclosed-angle-bracket"
   }
 
   /// The rule that was broken.
@@ -51,6 +57,13 @@ public struct AddressError: Error, Hashable, Sendable, CustomStringConvertible {
     case .localPartTooLong: what = "the part before '@' is longer than 64 octets"
     case .domainTooLong: what = "the domain is longer than 255 octets"
     case .addressTooLong: what = "the address is longer than 254 octets"
+    case .quotedLocalPart: what = "a quoted part before '@' (\"…\"@) is not accepted; use a plain address"
+    case .comment: what = "comments in parentheses are not accepted in an address"
+    case .ipLiteral: what = "an IP address instead of a domain ([…]) is not accepted"
+    case .badLocalPart:
+      what = "the part before '@' must be letters, digits and !#$%&'*+-/=?^_`{|}~ joined by single dots"
+    case .badDomain: what = "the domain is not valid: \(detail ?? "")"
+    case .unclosedAngleBracket: what = "'<' is never closed by '>'"
     }
     return "invalid address \"\(address)\": \(what)"
   }

@@ -1,0 +1,144 @@
+import Foundation
+
+/// What goes into one email: who, what, when, and its Message-ID.
+public struct MessageDraft: Sendable {
+  public var from: Mailbox
+  public var to: [Mailbox]
+  public var cc: [Mailbox] = []
+  /// Envelope-only recipients: they get the message but appear in no header.
+  public var bcc: [Mailbox] = []
+  public var replyTo: [Mailbox] = []
+  public var subject: String
+  /// The plain-text body; line endings are normalised to CRLF.
+  public var text: String
+  public var date: Date
+  public var timeZone: TimeZone
+  /// `<unique@domain>`, made once and kept, so a retry sends the same message.
+  public var messageID: String
+
+  public init(
+    from: Mailbox, to: [Mailbox], subject: String, text: String, date: Date = Date(),
+    timeZone: TimeZone = .current, messageID: String
+  ) {
+    self.from = from
+    self.to = to
+    self.subject = subject
+    self.text = text
+    self.date = date
+    self.timeZone = timeZone
+    self.messageID = messageID
+  }
+}
+
+/// A composed message: the bytes to send and the envelope to send them with.
+public struct ComposedMessage: Sendable {
+  /// The RFC 5322 message, every line ending in CRLF, no line over 998 octets.
+  public let data: [UInt8]
+  /// The envelope sender (`MAIL FROM`).
+  public let sender: EnvelopeAddress
+  /// Every recipient across To, Cc and Bcc, once each (by normalised address), in that order.
+  public let recipients: [EnvelopeAddress]
+
+  /// One envelope per recipient: `intro` sends one SMTP transaction each.
+  public var envelopes: [Envelope] { recipients.map { Envelope(sender: sender, recipient: $0) } }
+}
+
+/// Why a draft cannot become a message.
+public enum CompositionError: Error, Sendable, Hashable, CustomStringConvertible {
+  case header(HeaderError)
+  case noRecipients
+  case badMessageID(String)
+
+  public var description: String {
+    switch self {
+    case .header(let error): error.description
+    case .noRecipients: "the message has no recipient in To, Cc or Bcc"
+    case .badMessageID(let id): "Message-ID '\(id)' is not of the form <unique@domain>"
+    }
+  }
+}
+
+/// Turns a draft into RFC 5322 bytes: headers encoded and folded, the body as
+/// UTF-8 text (7bit when it is plain ASCII with short lines, else
+/// quoted-printable), `Bcc` kept out of the data.
+public enum MessageComposer {
+  public static func compose(_ draft: MessageDraft) throws(CompositionError) -> ComposedMessage {
+    guard !(draft.to.isEmpty && draft.cc.isEmpty && draft.bcc.isEmpty) else { throw .noRecipients }
+    guard MessageID.isValid(draft.messageID) else { throw .badMessageID(draft.messageID) }
+    var lines: [String] = []
+    lines.append(HeaderEncoding.mailboxes("From", [draft.from]))
+    if !draft.to.isEmpty { lines.append(HeaderEncoding.mailboxes("To", draft.to)) }
+    if !draft.cc.isEmpty { lines.append(HeaderEncoding.mailboxes("Cc", draft.cc)) }
+    if !draft.replyTo.isEmpty { lines.append(HeaderEncoding.mailboxes("Reply-To", draft.replyTo)) }
+    do {
+      lines.append(try HeaderEncoding.unstructured("Subject", draft.subject))
+    } catch {
+      throw .header(error)
+    }
+    lines.append("Date: " + RFC5322Date.format(draft.date, timeZone: draft.timeZone))
+    lines.append("Message-ID: " + draft.messageID)
+    lines.append("MIME-Version: 1.0")
+    let body = LineEndings.normalizedToCRLF(Array(draft.text.utf8))
+    let sevenBit = body.allSatisfy { $0 < 0x80 } && longestLine(body) <= 998
+    lines.append("Content-Type: text/plain; charset=UTF-8")
+    lines.append("Content-Transfer-Encoding: " + (sevenBit ? "7bit" : "quoted-printable"))
+    var data = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    data += sevenBit ? body : QuotedPrintable.encode(body)
+    if data.last != 0x0A { data += [0x0D, 0x0A] }
+    var seen: Set<String> = []
+    var recipients: [EnvelopeAddress] = []
+    for mailbox in draft.to + draft.cc + draft.bcc where seen.insert(mailbox.normalized.lowercased()).inserted
+    {
+      recipients.append(mailbox.address)
+    }
+    return ComposedMessage(data: data, sender: draft.from.address, recipients: recipients)
+  }
+
+  private static func longestLine(_ bytes: [UInt8]) -> Int {
+    var longest = 0
+    var current = 0
+    for byte in bytes {
+      if byte == 0x0A || byte == 0x0D {
+        current = 0
+      } else {
+        current += 1
+        longest = max(longest, current)
+      }
+    }
+    return longest
+  }
+}
+
+/// Message-IDs: `<random@domain>`.
+public enum MessageID {
+  /// A new Message-ID in `domain` (use the sender's domain), 128 random bits.
+  public static func generate(domain: String, using generator: inout some RandomNumberGenerator) -> String {
+    let random = (0..<2).map { _ in String(UInt64.random(in: .min ... .max, using: &generator), radix: 36) }
+    return "<\(random.joined(separator: "."))@\(domain)>"
+  }
+
+  /// A new Message-ID in `domain`, from the system's random source.
+  public static func generate(domain: String) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return generate(domain: domain, using: &generator)
+  }
+
+  static func isValid(_ id: String) -> Bool {
+    guard id.hasPrefix("<"), id.hasSuffix(">"), id.utf8.count <= 250 else { return false }
+    let inner = id.dropFirst().dropLast()
+    let parts = inner.split(separator: "@", omittingEmptySubsequences: false)
+    return parts.count == 2
+      && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0.isAtext || $0 == 0x2E } }
+  }
+}
+
+/// `Mon, 23 Nov 2026 22:30:00 +0100`.
+enum RFC5322Date {
+  static func format(_ date: Date, timeZone: TimeZone) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = timeZone
+    formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss xx"
+    return formatter.string(from: date)
+  }
+}
