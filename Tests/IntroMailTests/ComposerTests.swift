@@ -24,12 +24,12 @@ struct ComposerTests {
       // several; CPython's address parser keeps the space between them, against
       // RFC 2047 §6.2, so those names are checked with its RFC 2047 decoder.
       if name.utf8.count > 45 && !name.utf8.allSatisfy({ $0 < 0x80 }) {
-        #expect(message.to_rfc2047_name == name, "\(name)")
+        #expect(message.toRfc2047Name == name, "\(name)")
       } else {
         #expect(addresses.first?.name == name, "\(name)")
       }
       #expect(message.headers?.contains("Bcc") == false)
-      #expect(message.crlf_only && message.longest_line <= 998)
+      #expect(message.crlfOnly && message.longestLine <= 998)
     }
   }
 
@@ -84,7 +84,7 @@ struct ComposerTests {
     let parsed = try parseWithPython(messages)
     for (body, message) in zip([note, longWord], parsed) {
       #expect(message.error == nil, "\(message.error ?? "")")
-      #expect(message.longest_line <= 998)
+      #expect(message.longestLine <= 998)
       #expect(message.subject == subject)
       #expect(message.body == body + "\n")
     }
@@ -108,7 +108,7 @@ struct ComposerTests {
     for ((subject, body), message) in zip(drafts, parsed) {
       let expectedBody = normalizedLines(body)
       let ok =
-        message.error == nil && message.crlf_only && message.longest_line <= 998 && message.subject == subject
+        message.error == nil && message.crlfOnly && message.longestLine <= 998 && message.subject == subject
         && message.body == expectedBody
       if !ok {
         failures += 1

@@ -13,14 +13,14 @@ struct ParsedMessage: Decodable {
   let from: [Address]?
   let to: [Address]?
   /// The display name of `To` decoded by RFC 2047 alone, when it has encoded words.
-  let to_rfc2047_name: String?
+  let toRfc2047Name: String?
   let cc: [Address]?
   let subject: String?
   let body: String?
   let defects: [String]?
   let error: String?
-  let longest_line: Int
-  let crlf_only: Bool
+  let longestLine: Int
+  let crlfOnly: Bool
 }
 
 /// Parses every message with one Python process (`Tests/servers/parse_messages.py`).
@@ -38,6 +38,7 @@ func parseWithPython(_ messages: [[UInt8]]) throws -> [ParsedMessage] {
     "/usr/bin/env", ["python3", script], input: Array(paths.joined(separator: "\n").utf8), timeout: 600)
   guard output.status == 0 else { throw TestEnvironmentError("parse_messages.py failed: \(output.stderr)") }
   let decoder = JSONDecoder()
+  decoder.keyDecodingStrategy = .convertFromSnakeCase
   return try output.stdout.split(separator: "\n").map {
     try decoder.decode(ParsedMessage.self, from: Data($0.utf8))
   }
