@@ -50,6 +50,19 @@ struct Render: ParsableCommand {
   @Flag(name: .long, help: "Read the template as a fragment even if it starts with a header line.")
   var fragment = false
 
+  @Flag(
+    name: .long,
+    help: ArgumentHelp(
+      "Print the whole RFC 5322 message (an email template only), as it would be sent.",
+      discussion: "From is the template's From header, else name and email in [rep]."))
+  var eml = false
+
+  func validate() throws {
+    if eml && fragment {
+      throw ValidationError("--eml needs an email template; it cannot go with --fragment")
+    }
+  }
+
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
@@ -63,11 +76,25 @@ struct Render: ParsableCommand {
       }
       let context = try loadData()
       let options = RenderOptions(strict: !lenient, html: html)
+      let rendered: RenderedEmail
       do {
-        let rendered = try email.render(context, partials: library, options: options)
-        FileHandle.standardOutput.write(Data((email.isFragment ? rendered.body : rendered.text).utf8))
+        rendered = try email.render(context, partials: library, options: options)
       } catch {
         throw CommandFailure(.dataError, "\(error)\nnothing was rendered")
+      }
+      guard eml else {
+        FileHandle.standardOutput.write(Data((email.isFragment ? rendered.body : rendered.text).utf8))
+        return .ok
+      }
+      guard !email.isFragment else {
+        throw CommandFailure(
+          .dataError, "\(template) is a fragment; --eml needs an email template with headers")
+      }
+      do throws(EmailAssembly.Failure) {
+        let message = try EmailAssembly.compose(rendered, rep: config.rep)
+        FileHandle.standardOutput.write(Data(message.data))
+      } catch {
+        throw CommandFailure(error.isConfiguration ? .configuration : .dataError, error.description)
       }
       return .ok
     }

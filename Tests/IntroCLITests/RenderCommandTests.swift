@@ -101,3 +101,58 @@ struct RenderCommandTests {
     #expect(list.stdout.contains(folder + "/check-in.mustache"))
   }
 }
+
+@Suite("intro render --eml and delivery of what it composes")
+struct ComposedMessageCommandTests {
+  @Test func renderedMessageIsDeliveredByteForByte() throws {
+    let server = try TestSMTPServer()
+    defer { server.stop() }
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    _ = try intro.writeConfig(
+      """
+      [rep]
+      name = "Dana Rép"
+      email = "dana@example.com"
+      [smtp]
+      url = "smtp://127.0.0.1:\(server.port)"
+      tls = "none"
+      """)
+    let data = intro.home.file("data.json")
+    try
+      #"{"client": {"first_name": "Zoë", "email": "Zoë Ünal <zoe@bücher.example>"}, "prospect": {"first_name": "Ærin", "company": "Smith & Sons"}, "rep": {"name": "Dana Rép", "company": "Acme"}}"#
+      .write(toFile: data, atomically: true, encoding: .utf8)
+
+    let rendered = try intro.run(["render", "thank-you-intro", "--data", data, "--eml"])
+    #expect(rendered.status == 0, "\(rendered.stderr)")
+    let delivered = try intro.run(["deliver", "--to", "zoe@xn--bcher-kva.example"], input: rendered.stdout)
+
+    #expect(delivered.status == 0, "\(delivered.stderr)")
+    let received = try #require(server.messages().first)
+    #expect(received == Array(rendered.stdout.utf8))
+    let text = rendered.stdout
+    #expect(text.hasPrefix("From: =?UTF-8?B?"))
+    #expect(text.contains("To: =?UTF-8?B?"))
+    #expect(text.contains("<zoe@xn--bcher-kva.example>\r\n"))
+    #expect(text.contains("Content-Transfer-Encoding: quoted-printable\r\n"))
+    #expect(
+      server.events().filter { $0.name == "rcpt" }.map { $0.fields["address"] } == [
+        "zoe@xn--bcher-kva.example"
+      ])
+  }
+
+  @Test func badAddressInTheDataIsAnErrorNamingTheHeader() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    _ = try intro.writeConfig("[rep]\nname = \"Dana\"\nemail = \"dana@example.com\"\n")
+    let data = intro.home.file("data.json")
+    try
+      #"{"client": {"first_name": "Chris", "email": "chris at example"}, "prospect": {"first_name": "Pat"}, "rep": {"name": "Dana", "company": "Acme"}}"#
+      .write(toFile: data, atomically: true, encoding: .utf8)
+
+    let output = try intro.run(["render", "thank-you-intro", "--data", data, "--eml"])
+
+    #expect(output.status == 65)
+    #expect(output.stderr.contains("To: invalid address"))
+  }
+}

@@ -51,6 +51,40 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
     try self.init(name: name.isEmpty ? nil : name, address: inner)
   }
 
+  /// Parses a comma-separated list (`a@x.example, "Smith, J" <j@x.example>`);
+  /// commas inside quotes or angle brackets do not separate. An empty text is an empty list.
+  public static func list(parsing text: String) throws(AddressError) -> [Mailbox] {
+    var items: [String] = []
+    var current = ""
+    var inQuotes = false
+    var inAngle = false
+    var escaping = false
+    for character in text {
+      if escaping {
+        escaping = false
+      } else if character == "\\" && inQuotes {
+        escaping = true
+      } else if character == "\"" {
+        inQuotes.toggle()
+      } else if character == "<" && !inQuotes {
+        inAngle = true
+      } else if character == ">" && !inQuotes {
+        inAngle = false
+      } else if character == "," && !inQuotes && !inAngle {
+        items.append(current)
+        current = ""
+        continue
+      }
+      current.append(character)
+    }
+    items.append(current)
+    var mailboxes: [Mailbox] = []
+    for item in items where !item.trimmingSpaces.isEmpty {
+      mailboxes.append(try Mailbox(parsing: item))
+    }
+    return mailboxes
+  }
+
   /// The address with the domain lower-cased: equal for the same mailbox however it was typed.
   public var normalized: String { address.rawValue }
 

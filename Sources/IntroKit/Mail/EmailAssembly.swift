@@ -1,0 +1,84 @@
+import Foundation
+public import IntroMail
+public import IntroTemplates
+
+/// Turns a rendered email template into a message ready to send.
+public enum EmailAssembly {
+  /// Why a rendered template cannot become a message.
+  public enum Failure: Error, Sendable, CustomStringConvertible {
+    /// An address in a header is invalid (the field is named).
+    case address(field: String, AddressError)
+    /// A header value or the draft is not valid.
+    case composition(CompositionError)
+    /// Nobody to send from: neither a `From` header nor `[rep]` name and email.
+    case noSender
+
+    /// True when the fix belongs in the configuration rather than the template or data.
+    public var isConfiguration: Bool {
+      switch self {
+      case .noSender: true
+      case .address(let field, _): field.hasPrefix("[rep]")
+      case .composition: false
+      }
+    }
+
+    public var description: String {
+      switch self {
+      case .address(let field, let error): "\(field): \(error)"
+      case .composition(let error): error.description
+      case .noSender:
+        "no sender: set name and email in [rep] of the configuration, or a From header in the template"
+      }
+    }
+  }
+
+  /// The message for `email`: From is the template's `From` header, else the rep.
+  /// - Parameters:
+  ///   - messageID: reuse the stored one on a retry; nil makes a new one in the sender's domain.
+  public static func compose(
+    _ email: RenderedEmail, rep: IntroConfig.Rep, date: Date = Date(), timeZone: TimeZone = .current,
+    messageID: String? = nil
+  ) throws(Failure) -> ComposedMessage {
+    let from: Mailbox
+    if let header = email.header("From") {
+      from = try mailbox(header, field: "From")
+    } else if let address = rep.email {
+      do {
+        from = try Mailbox(name: rep.name, address: address)
+      } catch {
+        throw .address(field: "[rep] email", error)
+      }
+    } else {
+      throw .noSender
+    }
+    var draft = MessageDraft(
+      from: from, to: try list(email.header("To"), field: "To"), subject: email.header("Subject") ?? "",
+      text: email.body, date: date, timeZone: timeZone,
+      messageID: messageID ?? MessageID.generate(domain: String(from.address.domain)))
+    draft.cc = try list(email.header("Cc"), field: "Cc")
+    draft.bcc = try list(email.header("Bcc"), field: "Bcc")
+    draft.replyTo = try list(email.header("Reply-To"), field: "Reply-To")
+    do {
+      return try MessageComposer.compose(draft)
+    } catch {
+      throw .composition(error)
+    }
+  }
+
+  private static func mailbox(_ text: String, field: String) throws(Failure) -> Mailbox {
+    do {
+      return try Mailbox(parsing: text)
+    } catch {
+      throw .address(field: field, error)
+    }
+  }
+
+  private static func list(_ text: String?, field: String) throws(Failure) -> [Mailbox] {
+    guard let text else { return [] }
+    do {
+      return try Mailbox.list(parsing: text)
+    } catch {
+      throw .address(field: field, error)
+    }
+  }
+}
