@@ -12,7 +12,8 @@ let package = Package(
     .library(name: "IntroSMTP", targets: ["IntroSMTP"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
   ],
   targets: [
     // libcurl, as Debian ships it, behind non-variadic wrappers Swift can call.
@@ -24,7 +25,10 @@ let package = Package(
     .target(name: "IntroTemplates"),
     .target(name: "IntroMail"),
     .target(name: "IntroSMTP", dependencies: ["IntroMail", "CCurl"]),
-    .target(name: "IntroKit", dependencies: ["IntroTemplates", "IntroMail", "IntroSMTP"]),
+    .target(
+      name: "IntroKit",
+      dependencies: ["IntroTemplates", "IntroMail", "IntroSMTP", .product(name: "Ink", package: "Ink")]
+    ),
     .executableTarget(
       name: "intro",
       dependencies: [

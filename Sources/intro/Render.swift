@@ -54,7 +54,10 @@ struct Render: ParsableCommand {
     name: .long,
     help: ArgumentHelp(
       "Print the whole RFC 5322 message (an email template only), as it would be sent.",
-      discussion: "From is the template's From header, else name and email in [rep]."))
+      discussion: """
+        From is the template's From header, else name and email in [rep]. A template with \
+        'Intro-Format: markdown' also gets an HTML alternative made from its body.
+        """))
   var eml = false
 
   func validate() throws {
@@ -91,7 +94,8 @@ struct Render: ParsableCommand {
           .dataError, "\(template) is a fragment; --eml needs an email template with headers")
       }
       do throws(EmailAssembly.Failure) {
-        let message = try EmailAssembly.compose(rendered, rep: config.rep)
+        let markdown = email.metadata["Format"]?.lowercased() == "markdown"
+        let message = try EmailAssembly.compose(rendered, rep: config.rep, markdown: markdown)
         FileHandle.standardOutput.write(Data(message.data))
       } catch {
         throw CommandFailure(error.isConfiguration ? .configuration : .dataError, error.description)

@@ -156,3 +156,27 @@ struct ComposedMessageCommandTests {
     #expect(output.stderr.contains("To: invalid address"))
   }
 }
+
+@Suite("Markdown templates")
+struct MarkdownTemplateTests {
+  @Test func markdownTemplateGetsAnHTMLAlternative() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    _ = try intro.writeConfig("[rep]\nname = \"Dana\"\nemail = \"dana@example.com\"\n")
+    let folder = intro.home.file("mine")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try "Subject: Hi\nTo: c@example.com\nIntro-Format: markdown\n\nThis is **important**, {{name}}.\n".write(
+      toFile: folder + "/note.mustache", atomically: true, encoding: .utf8)
+    let data = intro.home.file("d.json")
+    try #"{"name": "Chris"}"#.write(toFile: data, atomically: true, encoding: .utf8)
+
+    let output = try intro.run(["render", "note", "--templates", folder, "--data", data, "--eml"])
+
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout.contains("Content-Type: multipart/alternative; boundary="))
+    #expect(output.stdout.contains("Content-Type: text/plain; charset=UTF-8\r\n"))
+    #expect(output.stdout.contains("This is **important**, Chris."))
+    #expect(output.stdout.contains("Content-Type: text/html; charset=UTF-8\r\n"))
+    #expect(output.stdout.contains("<p>This is <strong>important</strong>, Chris.</p>"))
+  }
+}

@@ -190,3 +190,35 @@ struct SplitMix64: RandomNumberGenerator {
     return z ^ (z >> 31)
   }
 }
+
+@Suite("HTML alternatives and attachments")
+struct MultipartTests {
+  @Test func htmlAlternativeAndAttachmentsDecodeExactly() throws {
+    var message = try draft(
+      to: try Mailbox(parsing: "c@example.com"), subject: "Proposal für Smith & Sons",
+      text: "Hi Zoë,\nsee attached.\n")
+    message.html = "<p>Hi Zoë,<br>see <b>attached</b>.</p>\n"
+    let pdf: [UInt8] = (0..<3000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+    message.attachments = [
+      Attachment(filename: "Angebot Müller – 2026 (final).pdf", contentType: "application/pdf", data: pdf),
+      Attachment(filename: "notes.txt", contentType: "text/plain", data: Array("a\r\nb\r\n".utf8)),
+    ]
+    let composed = try MessageComposer.compose(message)
+    let parsed = try #require(try parseWithPython([composed.data]).first)
+
+    #expect(parsed.error == nil, "\(parsed.error ?? "")")
+    #expect(parsed.crlfOnly && parsed.longestLine <= 998)
+    #expect(parsed.body == "Hi Zoë,\nsee attached.\n")
+    #expect(parsed.html == "<p>Hi Zoë,<br>see <b>attached</b>.</p>\n")
+    #expect(parsed.attachments?.map(\.filename) == ["Angebot Müller – 2026 (final).pdf", "notes.txt"])
+    #expect(parsed.attachments?.first?.data == pdf)
+    #expect(parsed.attachments?.first?.contentType == "application/pdf")
+  }
+
+  @Test(arguments: ["", "a/b.pdf", "bad\r\nname.pdf"])
+  func badFileNamesAreRefused(_ name: String) throws {
+    var message = try draft(to: try Mailbox(parsing: "c@example.com"))
+    message.attachments = [Attachment(filename: name, contentType: "application/pdf", data: [1])]
+    #expect(throws: CompositionError.self) { try MessageComposer.compose(message) }
+  }
+}

@@ -17,10 +17,18 @@ struct ParsedMessage: Decodable {
   let cc: [Address]?
   let subject: String?
   let body: String?
+  let html: String?
+  let attachments: [ParsedAttachment]?
   let defects: [String]?
   let error: String?
   let longestLine: Int
   let crlfOnly: Bool
+}
+
+struct ParsedAttachment: Decodable, Equatable {
+  let filename: String?
+  let contentType: String
+  let data: [UInt8]
 }
 
 /// Parses every message with one Python process (`Tests/servers/parse_messages.py`).

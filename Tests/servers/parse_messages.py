@@ -60,7 +60,14 @@ for path in sys.stdin.read().splitlines():
             "to_rfc2047_name": rfc2047_name(raw_header(raw, b"To")),
             "cc": addresses(msg, "Cc"),
             "subject": str(msg["Subject"]) if msg["Subject"] is not None else None,
-            "body": msg.get_content().replace("\r\n", "\n"),
+            "body": msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"),
+            "html": (lambda part: part.get_content().replace("\r\n", "\n") if part is not None else None)(
+                msg.get_body(preferencelist=("html",))),
+            "attachments": [
+                {"filename": part.get_filename(), "content_type": part.get_content_type(),
+                 "data": list(part.get_payload(decode=True))}
+                for part in msg.iter_attachments()
+            ],
             "defects": [str(d) for d in msg.defects],
         })
     except Exception as error:  # the strict policy raises on any defect

@@ -1,4 +1,5 @@
 import Foundation
+internal import Ink
 public import IntroMail
 public import IntroTemplates
 
@@ -34,10 +35,12 @@ public enum EmailAssembly {
 
   /// The message for `email`: From is the template's `From` header, else the rep.
   /// - Parameters:
+  ///   - markdown: the body is Markdown (`Intro-Format: markdown`): it is sent as
+  ///     written for plain-text readers, with an HTML alternative made from it.
   ///   - messageID: reuse the stored one on a retry; nil makes a new one in the sender's domain.
   public static func compose(
-    _ email: RenderedEmail, rep: IntroConfig.Rep, date: Date = Date(), timeZone: TimeZone = .current,
-    messageID: String? = nil
+    _ email: RenderedEmail, rep: IntroConfig.Rep, markdown: Bool = false, date: Date = Date(),
+    timeZone: TimeZone = .current, messageID: String? = nil
   ) throws(Failure) -> ComposedMessage {
     let from: Mailbox
     if let header = email.header("From") {
@@ -58,6 +61,7 @@ public enum EmailAssembly {
     draft.cc = try list(email.header("Cc"), field: "Cc")
     draft.bcc = try list(email.header("Bcc"), field: "Bcc")
     draft.replyTo = try list(email.header("Reply-To"), field: "Reply-To")
+    if markdown { draft.html = MarkdownParser().html(from: email.body) + "\n" }
     do {
       return try MessageComposer.compose(draft)
     } catch {

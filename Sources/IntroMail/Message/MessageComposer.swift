@@ -15,6 +15,10 @@ public struct MessageDraft: Sendable {
   public var timeZone: TimeZone
   /// `<unique@domain>`, made once and kept, so a retry sends the same message.
   public var messageID: String
+  /// An HTML version of the body; the message becomes `multipart/alternative`.
+  public var html: String?
+  /// Files sent along; the message becomes `multipart/mixed`.
+  public var attachments: [Attachment] = []
 
   public init(
     from: Mailbox, to: [Mailbox], subject: String, text: String, date: Date = Date(),
@@ -48,12 +52,14 @@ public enum CompositionError: Error, Sendable, Hashable, CustomStringConvertible
   case header(HeaderError)
   case noRecipients
   case badMessageID(String)
+  case badAttachment(String)
 
   public var description: String {
     switch self {
     case .header(let error): error.description
     case .noRecipients: "the message has no recipient in To, Cc or Bcc"
     case .badMessageID(let id): "Message-ID '\(id)' is not of the form <unique@domain>"
+    case .badAttachment(let reason): "attachment: \(reason)"
     }
   }
 }
@@ -78,13 +84,8 @@ public enum MessageComposer {
     lines.append("Date: " + RFC5322Date.format(draft.date, timeZone: draft.timeZone))
     lines.append("Message-ID: " + draft.messageID)
     lines.append("MIME-Version: 1.0")
-    let body = LineEndings.normalizedToCRLF(Array(draft.text.utf8))
-    let sevenBit = body.allSatisfy { $0 < 0x80 } && longestLine(body) <= 998
-    lines.append("Content-Type: text/plain; charset=UTF-8")
-    lines.append("Content-Transfer-Encoding: " + (sevenBit ? "7bit" : "quoted-printable"))
-    var data = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
-    data += sevenBit ? body : QuotedPrintable.encode(body)
-    if data.last != 0x0A { data += [0x0D, 0x0A] }
+    var data = Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    data += try MIMEPart.body(for: draft)
     var seen: Set<String> = []
     var recipients: [EnvelopeAddress] = []
     for mailbox in draft.to + draft.cc + draft.bcc where seen.insert(mailbox.normalized.lowercased()).inserted
@@ -94,7 +95,7 @@ public enum MessageComposer {
     return ComposedMessage(data: data, sender: draft.from.address, recipients: recipients)
   }
 
-  private static func longestLine(_ bytes: [UInt8]) -> Int {
+  static func longestLine(_ bytes: [UInt8]) -> Int {
     var longest = 0
     var current = 0
     for byte in bytes {
