@@ -14,6 +14,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
     // libcurl, as Debian ships it, behind non-variadic wrappers Swift can call.
@@ -25,9 +26,12 @@ let package = Package(
     .target(name: "IntroTemplates"),
     .target(name: "IntroMail"),
     .target(name: "IntroSMTP", dependencies: ["IntroMail", "CCurl"]),
+    .target(name: "IntroStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "IntroKit",
-      dependencies: ["IntroTemplates", "IntroMail", "IntroSMTP", .product(name: "Ink", package: "Ink")]
+      dependencies: [
+        "IntroTemplates", "IntroMail", "IntroSMTP", "IntroStore", .product(name: "Ink", package: "Ink"),
+      ]
     ),
     .executableTarget(
       name: "intro",
@@ -42,6 +46,7 @@ let package = Package(
     .testTarget(name: "IntroMailTests", dependencies: ["IntroMail", "TestSupport"]),
     .testTarget(name: "IntroSMTPTests", dependencies: ["IntroSMTP", "IntroMail", "TestSupport"]),
     .testTarget(name: "IntroKitTests", dependencies: ["IntroKit", "TestSupport"]),
+    .testTarget(name: "IntroStoreTests", dependencies: ["IntroStore", "TestSupport"]),
     .testTarget(name: "IntroCLITests", dependencies: ["TestSupport"]),
   ],
   swiftLanguageModes: [.v6]

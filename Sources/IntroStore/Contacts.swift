@@ -1,0 +1,153 @@
+import Foundation
+internal import GRDB
+
+/// A person: a client who may introduce, a prospect who may be introduced, or both.
+public struct Contact: Sendable, Equatable, Codable {
+  public var id: Int64
+  public var email: String
+  public var name: String?
+  public var firstName: String?
+  public var lastName: String?
+  public var company: String?
+  public var title: String?
+  public var phone: String?
+  public var timeZone: String?
+  public var notes: String?
+  public var isClient: Bool
+  /// `YYYY-MM-DD`.
+  public var clientSince: String?
+  /// 1 (unhappy) to 10 (delighted).
+  public var satisfaction: Int?
+  /// `YYYY-MM-DD`.
+  public var saleClosedOn: String?
+  public var isProspect: Bool
+  public var doNotContact: Bool
+}
+
+/// What a rep types or imports about a person.
+public struct ContactInput: Sendable, Equatable {
+  public var email: String
+  /// The address in the form used to find duplicates (lower-cased domain); the caller normalises it.
+  public var normalizedEmail: String
+  public var name: String?
+  public var firstName: String?
+  public var lastName: String?
+  public var company: String?
+  public var title: String?
+  public var phone: String?
+  public var notes: String?
+  public var isClient = false
+  public var clientSince: String?
+  public var satisfaction: Int?
+  public var saleClosedOn: String?
+  public var isProspect = false
+
+  public init(email: String, normalizedEmail: String) {
+    self.email = email
+    self.normalizedEmail = normalizedEmail
+  }
+}
+
+extension Store {
+  /// Adds a contact; an address already in the store is an error that says so.
+  public func addContact(_ input: ContactInput, now: Date = Date()) throws(StoreError) -> Contact {
+    if let satisfaction = input.satisfaction, !(1...10).contains(satisfaction) {
+      throw StoreError(.invalidInput, "satisfaction must be 1 to 10")
+    }
+    let stamp = Timestamp.format(now)
+    return try write { db in
+      if try Int.fetchOne(
+        db, sql: "SELECT 1 FROM contacts WHERE email_normalized = ?", arguments: [input.normalizedEmail])
+        != nil
+      {
+        throw StoreError(
+          .invalidInput, "a contact with this email address is already in the store; use 'intro contact edit'"
+        )
+      }
+      try db.execute(
+        sql: """
+          INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
+            is_client, client_since, satisfaction, sale_closed_on, is_prospect, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
+          input.title, input.phone, input.notes, input.isClient, input.clientSince, input.satisfaction,
+          input.saleClosedOn, input.isProspect, stamp, stamp,
+        ])
+      return try Self.fetchContact(db, id: db.lastInsertedRowID)
+    }
+  }
+
+  /// The contact with this normalised address, if any.
+  public func contact(normalizedEmail: String) throws(StoreError) -> Contact? {
+    try read { db in
+      try Row.fetchOne(
+        db, sql: "SELECT * FROM contacts WHERE email_normalized = ?", arguments: [normalizedEmail]
+      )
+      .map(Contact.init(row:))
+    }
+  }
+
+  /// The contact with this id, if any.
+  public func contact(id: Int64) throws(StoreError) -> Contact? {
+    try read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]).map(
+        Contact.init(row:))
+    }
+  }
+
+  /// Contacts sorted by name then address; `clientsOnly` keeps clients, `search`
+  /// matches name, email or company (case-insensitive).
+  public func contacts(clientsOnly: Bool = false, search: String? = nil) throws(StoreError) -> [Contact] {
+    try read { db in
+      var sql = "SELECT * FROM contacts WHERE 1"
+      var arguments: StatementArguments = []
+      if clientsOnly { sql += " AND is_client = 1" }
+      if let search {
+        sql += " AND (name LIKE ? OR email LIKE ? OR company LIKE ?)"
+        let pattern = "%\(search)%"
+        arguments += [pattern, pattern, pattern]
+      }
+      sql += " ORDER BY coalesce(name, email) COLLATE NOCASE, email"
+      return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Contact.init(row:))
+    }
+  }
+
+  static func fetchContact(_ db: Database, id: Int64) throws -> Contact {
+    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) else {
+      throw StoreError(.notFound, "no contact with id \(id)")
+    }
+    return Contact(row: row)
+  }
+}
+
+extension Contact {
+  init(row: Row) {
+    id = row["id"]
+    email = row["email"]
+    name = row["name"]
+    firstName = row["first_name"]
+    lastName = row["last_name"]
+    company = row["company"]
+    title = row["title"]
+    phone = row["phone"]
+    timeZone = row["time_zone"]
+    notes = row["notes"]
+    isClient = row["is_client"]
+    clientSince = row["client_since"]
+    satisfaction = row["satisfaction"]
+    saleClosedOn = row["sale_closed_on"]
+    isProspect = row["is_prospect"]
+    doNotContact = row["do_not_contact"]
+  }
+}
+
+/// Times in the store: UTC, ISO 8601, to the second.
+enum Timestamp {
+  static func format(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: date)
+  }
+}

@@ -1,0 +1,126 @@
+internal import GRDB
+
+/// The store's tables, one named migration at a time. Plain table and column
+/// names, constraints in the schema, so an analyst can query the file with
+/// `sqlite3` and the database itself refuses impossible rows.
+enum Schema {
+  /// Every migration, oldest first. A migration, once released, never changes.
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1-contacts-referrals-messages") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL,
+            email_normalized TEXT NOT NULL UNIQUE,
+            name TEXT,
+            first_name TEXT,
+            last_name TEXT,
+            company TEXT,
+            title TEXT,
+            phone TEXT,
+            time_zone TEXT,
+            notes TEXT,
+            custom_fields TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(custom_fields)),
+            is_client INTEGER NOT NULL DEFAULT 0 CHECK (is_client IN (0, 1)),
+            client_since TEXT,
+            last_contact_at TEXT,
+            satisfaction INTEGER CHECK (satisfaction BETWEEN 1 AND 10),
+            sale_closed_on TEXT,
+            is_prospect INTEGER NOT NULL DEFAULT 0 CHECK (is_prospect IN (0, 1)),
+            do_not_contact INTEGER NOT NULL DEFAULT 0 CHECK (do_not_contact IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+          );
+          CREATE TABLE referrals (
+            id INTEGER PRIMARY KEY,
+            introducer_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            prospect_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            about_prospect TEXT,
+            why_me TEXT,
+            why_now TEXT,
+            how_to_introduce TEXT,
+            promised_by TEXT,
+            problems TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(problems) AND json_type(problems) = 'array'),
+            stage TEXT NOT NULL DEFAULT 'asked'
+              CHECK (stage IN ('asked', 'promised', 'introduced', 'meeting', 'won', 'lost', 'stalled')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK (introducer_id <> prospect_id)
+          );
+          CREATE INDEX referrals_introducer ON referrals(introducer_id);
+          CREATE INDEX referrals_prospect ON referrals(prospect_id);
+          CREATE TABLE referral_stage_changes (
+            id INTEGER PRIMARY KEY,
+            referral_id INTEGER NOT NULL REFERENCES referrals(id) ON DELETE CASCADE,
+            from_stage TEXT,
+            to_stage TEXT NOT NULL,
+            note TEXT,
+            changed_at TEXT NOT NULL
+          );
+          CREATE INDEX referral_stage_changes_referral ON referral_stage_changes(referral_id);
+          CREATE TABLE touches (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('call', 'meeting', 'note', 'email')),
+            note TEXT NOT NULL,
+            happened_at TEXT NOT NULL
+          );
+          CREATE TABLE batches (
+            id INTEGER PRIMARY KEY,
+            template TEXT NOT NULL,
+            command TEXT NOT NULL,
+            created_at TEXT NOT NULL
+          );
+          CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            batch_id INTEGER REFERENCES batches(id) ON DELETE CASCADE,
+            contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+            referral_id INTEGER REFERENCES referrals(id) ON DELETE SET NULL,
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            idempotency_key TEXT UNIQUE,
+            template TEXT,
+            subject TEXT,
+            body BLOB,
+            state TEXT NOT NULL DEFAULT 'pending'
+              CHECK (state IN ('pending', 'sending', 'in_data', 'sent', 'failed', 'deferred', 'uncertain', 'suppressed')),
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (batch_id, recipient)
+          );
+          CREATE INDEX messages_state ON messages(state);
+          CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT CHECK (outcome IN ('delivered', 'temporary', 'permanent', 'uncertain', 'configuration')),
+            stage TEXT,
+            smtp_code INTEGER,
+            smtp_text TEXT,
+            detail TEXT,
+            boot_id TEXT
+          );
+          CREATE TABLE reminder_firings (
+            id INTEGER PRIMARY KEY,
+            rule TEXT NOT NULL,
+            subject_key TEXT NOT NULL,
+            occurrence TEXT NOT NULL,
+            fired_at TEXT NOT NULL,
+            message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+            UNIQUE (rule, subject_key, occurrence)
+          );
+          CREATE TABLE suppressions (
+            id INTEGER PRIMARY KEY,
+            address_hash TEXT NOT NULL UNIQUE,
+            reason TEXT NOT NULL CHECK (reason IN ('opt-out', 'hard-bounce', 'forgotten', 'do-not-contact')),
+            created_at TEXT NOT NULL
+          );
+          """)
+    }
+    return migrator
+  }
+}
