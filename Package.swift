@@ -38,6 +38,8 @@ let package = Package(
       dependencies: [
         "IntroKit",
         "IntroTemplates",
+        "IntroStore",
+        "IntroMail",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -61,7 +61,7 @@ extension Store {
         != nil
       {
         throw StoreError(
-          .invalidInput, "a contact with this email address is already in the store; use 'intro contact edit'"
+          .invalidInput, "a contact with this email address is already in the store; see 'intro contact show'"
         )
       }
       try db.execute(

@@ -14,6 +14,9 @@ struct Intro: ParsableCommand {
       75 temporary failure (run again later), 76 uncertain (the server may have the message), \
       78 configuration.
       """,
-    subcommands: [Render.self, Templates.self, Deliver.self, Doctor.self]
+    subcommands: [
+      Init.self, ContactCommand.self, ReferralCommand.self, Render.self, Templates.self, Deliver.self,
+      Doctor.self,
+    ]
   )
 }

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import IntroKit
+import IntroMail
+import IntroStore
+
+struct ContactCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "contact",
+    abstract: "Add, list and show the people you work with: clients and prospects.",
+    subcommands: [Add.self, List.self, Show.self])
+
+  struct Add: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Add a contact.",
+      discussion: """
+        Examples:
+          intro contact add chris@example.com --name "Chris Client" --company "Smith & Sons" --client --satisfaction 9
+          intro contact add pat@northwind.example --name "Pat Prospect"
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The email address.", valueName: "email")) var email: String
+    @Option(help: "Full name.") var name: String?
+    @Option(help: "First name (used in greetings).") var firstName: String?
+    @Option(help: "Last name.") var lastName: String?
+    @Option(help: "Company.") var company: String?
+    @Option(help: "Job title.") var title: String?
+    @Option(help: "Phone number.") var phone: String?
+    @Option(help: "Free notes.") var notes: String?
+    @Flag(help: "This contact is a client (who may introduce you).") var client = false
+    @Option(help: ArgumentHelp("Client since, YYYY-MM-DD.", valueName: "date")) var clientSince: String?
+    @Option(help: ArgumentHelp("How happy the client is, 1 to 10.", valueName: "1-10")) var satisfaction: Int?
+    @Option(help: ArgumentHelp("When the sale closed, YYYY-MM-DD.", valueName: "date")) var saleClosedOn:
+      String?
+
+    func validate() throws {
+      for (name, value) in [("--client-since", clientSince), ("--sale-closed-on", saleClosedOn)] {
+        if let value, !DateText.isDay(value) {
+          throw ValidationError("\(name) must be a date like 2026-11-23")
+        }
+      }
+      if let satisfaction, !(1...10).contains(satisfaction) {
+        throw ValidationError("--satisfaction is 1 to 10")
+      }
+    }
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        var input: ContactInput
+        do throws(AddressError) {
+          input = try StoreAccess.contactInput(email: email)
+        } catch {
+          throw CommandFailure(.dataError, error.description)
+        }
+        input.name = name
+        input.firstName = firstName ?? name?.split(separator: " ").first.map(String.init)
+        input.lastName = lastName
+        input.company = company
+        input.title = title
+        input.phone = phone
+        input.notes = notes
+        input.isClient = client || clientSince != nil || satisfaction != nil || saleClosedOn != nil
+        input.clientSince = clientSince
+        input.satisfaction = satisfaction
+        input.saleClosedOn = saleClosedOn
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let contact = try storeCall { () throws(StoreError) in try store.addContact(input) }
+        print("added contact \(contact.id): \(contact.name ?? contact.email) <\(contact.email)>")
+        return .ok
+      }
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List contacts.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Only clients.") var clients = false
+    @Option(help: "Only contacts whose name, email or company contains this text.") var search: String?
+    @Flag(help: "JSON for scripts.") var json = false
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let contacts = try storeCall { () throws(StoreError) in
+          try store.contacts(clientsOnly: clients, search: search)
+        }
+        if json {
+          printJSON(contacts)
+        } else {
+          for contact in contacts {
+            let role = [contact.isClient ? "client" : nil, contact.isProspect ? "prospect" : nil].compactMap {
+              $0
+            }
+            print(
+              "\(contact.id)\t\(contact.name ?? "-")\t\(contact.email)\t\(contact.company ?? "-")\t"
+                + (role.isEmpty ? "-" : role.joined(separator: ",")))
+          }
+        }
+        return .ok
+      }
+    }
+  }
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one contact and their referrals.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The contact's email address.", valueName: "email")) var email: String
+    @Flag(help: "JSON for scripts.") var json = false
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let contact = try findContact(email, in: store)
+        let referrals = try storeCall { () throws(StoreError) in try store.referrals(introducerID: contact.id)
+        }
+        if json {
+          printJSON(contact)
+          return .ok
+        }
+        print("\(contact.name ?? "-") <\(contact.email)>")
+        for (label, value) in [
+          ("company", contact.company), ("title", contact.title), ("phone", contact.phone),
+          ("client since", contact.clientSince), ("satisfaction", contact.satisfaction.map(String.init)),
+          ("sale closed", contact.saleClosedOn), ("notes", contact.notes),
+        ] {
+          if let value { print("  \(label): \(value)") }
+        }
+        if contact.isClient { print("  client; introductions made: \(referrals.count)") }
+        return .ok
+      }
+    }
+  }
+}
+
+/// The contact with `email`, or exit 65 saying it is not in the store.
+func findContact(_ email: String, in store: Store) throws(CommandFailure) -> Contact {
+  let key: String
+  do throws(AddressError) {
+    key = try StoreAccess.key(for: email)
+  } catch {
+    throw CommandFailure(.dataError, error.description)
+  }
+  guard let contact = try storeCall({ () throws(StoreError) in try store.contact(normalizedEmail: key) })
+  else {
+    throw CommandFailure(
+      .dataError, "no contact \(email) in the store; add one with 'intro contact add \(email)'")
+  }
+  return contact
+}
+
+/// Pretty, stable JSON on stdout.
+func printJSON(_ value: some Encodable) {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  if let data = try? encoder.encode(value) {
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+  }
+}
+
+enum DateText {
+  /// True for `YYYY-MM-DD` with a real month and day.
+  static func isDay(_ text: String) -> Bool {
+    let parts = text.split(separator: "-")
+    guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+      let month = Int(parts[1]), let day = Int(parts[2]), Int(parts[0]) != nil
+    else { return false }
+    return (1...12).contains(month) && (1...31).contains(day)
+  }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import IntroKit
+import IntroStore
+
+extension ReferralStage: ExpressibleByArgument {}
+
+struct ReferralCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "referral",
+    abstract:
+      "Record introductions a client offers, with the five answers, and move them through their stages.",
+    subcommands: [Add.self, List.self, Show.self, Set.self])
+
+  struct Add: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Record an introduction a client offered.",
+      discussion: """
+        After a client names someone, ask the five questions and record the answers: what \
+        they can tell you about the prospect, why you and why now, the best way to introduce, \
+        and by when. Both people must be contacts already.
+
+        Example:
+          intro referral add --client chris@example.com --prospect pat@northwind.example \\
+            --about "Runs sales ops at Northwind" --why-me "Quotes take a week" \\
+            --why-now "Opening a second office" --how "Email, both of us on it" \\
+            --promised-by 2026-12-01 --problem "slow quotes" --problem "manual reports"
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("The client making the introduction.", valueName: "email")) var client: String
+    @Option(help: ArgumentHelp("The person to be introduced.", valueName: "email")) var prospect: String
+    @Option(help: "What can you tell me about them, how do you know each other?") var about: String?
+    @Option(help: "Why might they want to talk to me?") var whyMe: String?
+    @Option(help: "Why now?") var whyNow: String?
+    @Option(help: "What is the best way to introduce us?") var how: String?
+    @Option(help: ArgumentHelp("When will the introduction happen, YYYY-MM-DD.", valueName: "date"))
+    var promisedBy: String?
+    @Option(help: "A problem you can solve for the prospect; repeat for more.") var problem: [String] = []
+    @Option(help: "The starting stage.") var stage: ReferralStage = .asked
+
+    func validate() throws {
+      if let promisedBy, !DateText.isDay(promisedBy) {
+        throw ValidationError("--promised-by must be a date like 2026-12-01")
+      }
+    }
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let introducer = try findContact(client, in: store)
+        let person = try findContact(prospect, in: store)
+        var input = ReferralInput(introducerID: introducer.id, prospectID: person.id)
+        input.aboutProspect = about
+        input.whyMe = whyMe
+        input.whyNow = whyNow
+        input.howToIntroduce = how
+        input.promisedBy = promisedBy
+        input.problems = problem
+        input.stage = stage
+        let referral = try storeCall { () throws(StoreError) in try store.addReferral(input) }
+        print(
+          "added referral \(referral.id): \(introducer.name ?? introducer.email) → \(person.name ?? person.email) (\(referral.stage.rawValue))"
+        )
+        return .ok
+      }
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List referrals, newest first.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only referrals in this stage.") var stage: ReferralStage?
+    @Flag(help: "JSON for scripts.") var json = false
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let referrals = try storeCall { () throws(StoreError) in try store.referrals(stage: stage) }
+        if json {
+          printJSON(referrals)
+          return .ok
+        }
+        for referral in referrals {
+          let introducer = try storeCall { () throws(StoreError) in
+            try store.contact(id: referral.introducerID)
+          }
+          let prospect = try storeCall { () throws(StoreError) in try store.contact(id: referral.prospectID) }
+          print(
+            "\(referral.id)\t\(referral.stage.rawValue)\t\(introducer?.email ?? "?") → \(prospect?.email ?? "?")\t"
+              + "promised by \(referral.promisedBy ?? "-")")
+        }
+        return .ok
+      }
+    }
+  }
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show a referral's intel and every stage change.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The referral's id.") var id: Int64
+    @Flag(help: "JSON for scripts.") var json = false
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        guard let referral = try storeCall({ () throws(StoreError) in try store.referral(id: id) }) else {
+          throw CommandFailure(.dataError, "no referral \(id); see 'intro referral list'")
+        }
+        let history = try storeCall { () throws(StoreError) in try store.stageHistory(referralID: id) }
+        if json {
+          printJSON(referral)
+          return .ok
+        }
+        print("referral \(referral.id): \(referral.stage.rawValue)")
+        for (label, value) in [
+          ("about the prospect", referral.aboutProspect), ("why me", referral.whyMe),
+          ("why now", referral.whyNow),
+          ("how to introduce", referral.howToIntroduce), ("promised by", referral.promisedBy),
+        ] {
+          print("  \(label): \(value ?? "-")")
+        }
+        print("  problems: \(referral.problems.isEmpty ? "-" : referral.problems.joined(separator: "; "))")
+        for change in history {
+          print(
+            "  \(change.changedAt)  \(change.from?.rawValue ?? "new") → \(change.to.rawValue)\(change.note.map { "  (\($0))" } ?? "")"
+          )
+        }
+        return .ok
+      }
+    }
+  }
+
+  struct Set: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Move a referral to another stage: asked, promised, introduced, meeting, won, lost, stalled.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The referral's id.") var id: Int64
+    @Option(help: "The new stage.") var stage: ReferralStage
+    @Option(help: "What happened.") var note: String?
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let referral = try storeCall { () throws(StoreError) in
+          try store.setStage(referralID: id, to: stage, note: note)
+        }
+        print("referral \(referral.id) is now \(referral.stage.rawValue)")
+        return .ok
+      }
+    }
+  }
+}

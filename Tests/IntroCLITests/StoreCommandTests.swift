@@ -1,0 +1,99 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("intro init, contact and referral, on a real store")
+struct StoreCommandTests {
+  @Test func repRecordsAReferralAndMovesItThroughItsStages() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+
+    #expect(try intro.run(["init"]).status == 0)
+    #expect(
+      try intro.run([
+        "contact", "add", "chris@Example.com", "--name", "Chris Client", "--client", "--satisfaction", "9",
+      ])
+      .status == 0)
+    #expect(try intro.run(["contact", "add", "pat@northwind.example", "--name", "Pat Prospect"]).status == 0)
+    let added = try intro.run([
+      "referral", "add", "--client", "chris@example.com", "--prospect", "pat@northwind.example", "--about",
+      "Runs sales ops", "--why-me", "Quotes take a week", "--why-now", "Second office", "--how", "Email",
+      "--promised-by", "2026-12-01", "--problem", "slow quotes", "--problem", "manual reports",
+    ])
+    #expect(added.status == 0, "\(added.stderr)")
+    #expect(try intro.run(["referral", "set", "1", "--stage", "promised", "--note", "said yes"]).status == 0)
+    #expect(try intro.run(["referral", "set", "1", "--stage", "introduced"]).status == 0)
+    let shown = try intro.run(["referral", "show", "1"])
+
+    #expect(shown.stdout.contains("referral 1: introduced"))
+    #expect(shown.stdout.contains("why me: Quotes take a week"))
+    #expect(shown.stdout.contains("problems: slow quotes; manual reports"))
+    #expect(shown.stdout.contains("asked → promised  (said yes)"))
+    #expect(shown.stdout.contains("promised → introduced"))
+    let listed = try intro.run(["referral", "list", "--stage", "introduced", "--json"])
+    #expect(listed.stdout.contains("\"whyNow\" : \"Second office\""))
+    #expect(try mode(intro.home.file("config/intro/config.toml")) == 0o600)
+    #expect(try mode(intro.home.file("data/intro/intro.sqlite")) == 0o600)
+    #expect(try mode(intro.home.file("data/intro")) == 0o700)
+  }
+
+  @Test func badInputIsRefusedWithExit65AndNothingWritten() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    #expect(try intro.run(["contact", "add", "chris@example.com"]).status == 0)
+
+    let duplicate = try intro.run(["contact", "add", "Chris@EXAMPLE.com"])
+    let badAddress = try intro.run(["contact", "add", "chris at example"])
+    let unknown = try intro.run([
+      "referral", "add", "--client", "chris@example.com", "--prospect", "nobody@example.com",
+    ])
+    let listed = try intro.run(["contact", "list"])
+
+    #expect(duplicate.status == 65 && duplicate.stderr.contains("already in the store"))
+    #expect(badAddress.status == 65 && badAddress.stderr.contains("invalid address"))
+    #expect(unknown.status == 65 && unknown.stderr.contains("intro contact add nobody@example.com"))
+    #expect(listed.stdout.split(separator: "\n").count == 1)
+  }
+
+  @Test func twoProcessesWritingAtOnceNeverSeeALockedDatabase() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    #expect(try intro.run(["init"]).status == 0)
+    let binary = TestFiles.introBinary
+    let results = ResultsBox()
+    let group = DispatchGroup()
+    for writer in ["a", "b"] {
+      group.enter()
+      let environment = intro.environment
+      DispatchQueue.global().async {
+        let script =
+          "for i in $(seq 1 25); do \"$0\" contact add \(writer)$i@example.com --name W$i || exit 1; done"
+        let output = try? runCommand(
+          "/bin/sh", ["-c", script, binary], environment: environment, timeout: 120)
+        results.add(output)
+        group.leave()
+      }
+    }
+    group.wait()
+
+    for output in results.all {
+      #expect(output?.status == 0, "\(output?.stderr ?? "did not run")")
+      #expect(output?.stderr.contains("locked") == false)
+    }
+    let listed = try intro.run(["contact", "list", "--json"])
+    #expect(listed.stdout.components(separatedBy: "\"email\"").count - 1 == 50)
+  }
+
+  private func mode(_ path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? Int ?? 0) & 0o777
+  }
+}
+
+final class ResultsBox: @unchecked Sendable {
+  // @unchecked: every access holds `lock`.
+  private let lock = NSLock()
+  private var outputs: [CommandOutput?] = []
+  func add(_ output: CommandOutput?) { lock.withLock { outputs.append(output) } }
+  var all: [CommandOutput?] { lock.withLock { outputs } }
+}
