@@ -64,16 +64,18 @@ extension Store {
           .invalidInput, "a contact with this email address is already in the store; see 'intro contact show'"
         )
       }
+      // A forgotten or suppressed address comes back do-not-contact.
+      let suppressed = try Self.isSuppressed(db, input.normalizedEmail)
       try db.execute(
         sql: """
           INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
-            is_client, client_since, satisfaction, sale_closed_on, is_prospect, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            is_client, client_since, satisfaction, sale_closed_on, is_prospect, do_not_contact, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
           input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
           input.title, input.phone, input.notes, input.isClient, input.clientSince, input.satisfaction,
-          input.saleClosedOn, input.isProspect, stamp, stamp,
+          input.saleClosedOn, input.isProspect, suppressed, stamp, stamp,
         ])
       return try Self.fetchContact(db, id: db.lastInsertedRowID)
     }

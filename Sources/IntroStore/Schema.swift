@@ -121,6 +121,15 @@ enum Schema {
           );
           """)
     }
+    migrator.registerMigration("v2-store-settings") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE store_settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+          )
+          """)
+    }
     return migrator
   }
 }

@@ -21,6 +21,10 @@ public final class Store: Sendable {
     configuration.journalMode = .wal
     configuration.busyMode = .timeout(busyTimeout)
     configuration.label = "intro store"
+    configuration.prepareDatabase { db in
+      // Deleted rows are overwritten, so a forgotten person's data does not linger in free pages.
+      try db.execute(sql: "PRAGMA secure_delete = ON")
+    }
     do {
       database = try DatabaseQueue(path: path, configuration: configuration)
       try Schema.migrator.migrate(database)
@@ -31,6 +35,13 @@ public final class Store: Sendable {
     for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
       try Self.refuseShared(path + suffix, fix: "chmod 600 \(path)\(suffix)")
     }
+  }
+
+  /// Makes a store file as the first released version left it, for migration tests.
+  static func createAtFirstVersion(path: String) throws {
+    try preparePrivateFile(path)
+    let queue = try DatabaseQueue(path: path)
+    try Schema.migrator.migrate(queue, upTo: "v1-contacts-referrals-messages")
   }
 
   /// The names of the migrations applied, oldest first.

@@ -9,7 +9,7 @@ struct StoreTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let store = try Store(path: dir.file("data/intro.sqlite"))
-    #expect(try store.appliedMigrations() == ["v1-contacts-referrals-messages"])
+    #expect(try store.appliedMigrations() == ["v1-contacts-referrals-messages", "v2-store-settings"])
     #expect(try store.integrityCheck() == ["ok"])
     _ = try store.addContact(ContactInput(email: "Chris@Example.com", normalizedEmail: "Chris@example.com"))
 

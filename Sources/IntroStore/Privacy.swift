@@ -1,0 +1,111 @@
+import Foundation
+internal import GRDB
+
+/// Why an address is never emailed.
+public enum SuppressionReason: String, Sendable, CaseIterable {
+  case optOut = "opt-out"
+  case hardBounce = "hard-bounce"
+  case forgotten
+  case doNotContact = "do-not-contact"
+}
+
+/// What `forget` removed.
+public struct ForgetReport: Sendable, Equatable {
+  public var contacts = 0
+  public var referrals = 0
+  public var messages = 0
+}
+
+extension Store {
+  /// Marks `normalizedEmail` do-not-contact (the contact too, if there is one).
+  public func suppress(normalizedEmail: String, reason: SuppressionReason = .doNotContact, now: Date = Date())
+    throws(StoreError)
+  {
+    let stamp = Timestamp.format(now)
+    try write { db in
+      let hash = try Self.addressHash(db, normalizedEmail)
+      try db.execute(
+        sql: "INSERT OR IGNORE INTO suppressions (address_hash, reason, created_at) VALUES (?, ?, ?)",
+        arguments: [hash, reason.rawValue, stamp])
+      try db.execute(
+        sql: "UPDATE contacts SET do_not_contact = 1, updated_at = ? WHERE email_normalized = ?",
+        arguments: [stamp, normalizedEmail])
+    }
+  }
+
+  /// Whether `normalizedEmail` must never be emailed.
+  public func isSuppressed(normalizedEmail: String) throws(StoreError) -> Bool {
+    try read { db in try Self.isSuppressed(db, normalizedEmail) }
+  }
+
+  /// Erases a person everywhere: the contact, their referrals (as introducer or
+  /// prospect), their touches, and every message to them, bodies included.
+  /// Deleted pages are overwritten (`secure_delete`) and the write-ahead log is
+  /// checkpointed and truncated, so the plaintext is gone from the files. Only a
+  /// keyed hash of the address stays, in `suppressions`, so a later import of
+  /// the same address is still suppressed.
+  public func forget(normalizedEmail: String, now: Date = Date()) throws(StoreError) -> ForgetReport {
+    let stamp = Timestamp.format(now)
+    let report = try write { db -> ForgetReport in
+      var report = ForgetReport()
+      let ids = try Int64.fetchAll(
+        db, sql: "SELECT id FROM contacts WHERE email_normalized = ?", arguments: [normalizedEmail])
+      for id in ids {
+        report.referrals +=
+          try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM referrals WHERE introducer_id = ? OR prospect_id = ?",
+            arguments: [id, id]) ?? 0
+        report.messages +=
+          try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM messages WHERE contact_id = ?", arguments: [id]) ?? 0
+        try db.execute(sql: "DELETE FROM messages WHERE contact_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [id])
+      }
+      report.contacts = ids.count
+      report.messages +=
+        try Int.fetchOne(
+          db, sql: "SELECT count(*) FROM messages WHERE lower(recipient) = ?", arguments: [normalizedEmail])
+        ?? 0
+      try db.execute(sql: "DELETE FROM messages WHERE lower(recipient) = ?", arguments: [normalizedEmail])
+      let hash = try Self.addressHash(db, normalizedEmail)
+      try db.execute(
+        sql:
+          "INSERT OR REPLACE INTO suppressions (address_hash, reason, created_at) VALUES (?, 'forgotten', ?)",
+        arguments: [hash, stamp])
+      return report
+    }
+    do {
+      try database.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+      }
+    } catch {
+      throw StoreError(
+        .database, "the contact is deleted but the log could not be cleared: \(Self.describe(error))")
+    }
+    return report
+  }
+
+  static func isSuppressed(_ db: Database, _ normalizedEmail: String) throws -> Bool {
+    // No key yet means nothing was ever suppressed.
+    guard
+      let key = try String.fetchOne(
+        db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
+    else { return false }
+    let hash = SHA256.hex(SHA256.hmac(key: Array(key.utf8), message: Array(normalizedEmail.utf8)))
+    return try Int.fetchOne(db, sql: "SELECT 1 FROM suppressions WHERE address_hash = ?", arguments: [hash])
+      != nil
+  }
+
+  /// HMAC-SHA-256 of the address with this store's own random key (made on first use).
+  static func addressHash(_ db: Database, _ normalizedEmail: String) throws -> String {
+    var key = try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
+    if key == nil {
+      var generator = SystemRandomNumberGenerator()
+      let fresh = SHA256.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+      try db.execute(
+        sql: "INSERT INTO store_settings (name, value) VALUES ('suppression_key', ?)", arguments: [fresh])
+      key = fresh
+    }
+    return SHA256.hex(SHA256.hmac(key: Array((key ?? "").utf8), message: Array(normalizedEmail.utf8)))
+  }
+}
