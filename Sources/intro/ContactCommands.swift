@@ -8,7 +8,7 @@ struct ContactCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "contact",
     abstract: "Add, list and show the people you work with: clients and prospects.",
-    subcommands: [Add.self, List.self, Show.self])
+    subcommands: [Add.self, List.self, Show.self, Export.self, Suppress.self, Forget.self])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,14 +141,134 @@ struct ContactCommand: ParsableCommand {
   }
 }
 
-/// The contact with `email`, or exit 65 saying it is not in the store.
-func findContact(_ email: String, in store: Store) throws(CommandFailure) -> Contact {
-  let key: String
+extension ContactCommand {
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Export everything held about one contact, or all, as JSON or CSV.",
+      discussion: """
+        JSON holds each contact with the referrals they made and received and their touches. \
+        CSV holds the contact fields; cells a spreadsheet would run as formulas (=, +, -, @) \
+        start with an apostrophe.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("One contact's email; default: everyone.", valueName: "email")) var email:
+      String?
+    @Option(help: "json or csv.") var format: String = "json"
+
+    func validate() throws {
+      if format != "json" && format != "csv" { throw ValidationError("--format is json or csv") }
+    }
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let contacts: [Contact] =
+          if let email { [try findContact(email, in: store)] } else {
+            try storeCall { () throws(StoreError) in try store.contacts() }
+          }
+        if format == "csv" {
+          FileHandle.standardOutput.write(Data(ContactExport.csv(contacts).utf8))
+        } else {
+          printJSON(try storeCall { () throws(StoreError) in try ContactExport.records(contacts, in: store) })
+        }
+        return .ok
+      }
+    }
+  }
+
+  struct Suppress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Mark an address do-not-contact: intro will never email it.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The address.", valueName: "email")) var email: String
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let key = try addressKey(email)
+        try storeCall { () throws(StoreError) in try store.suppress(normalizedEmail: key) }
+        print("\(email) is do-not-contact")
+        return .ok
+      }
+    }
+  }
+
+  struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Erase a person everywhere (contact, intel, referrals, messages); keep only a keyed hash so they stay suppressed.",
+      discussion:
+        "Deleted data is overwritten in the file and the write-ahead log is cleared. This cannot be undone.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The address.", valueName: "email")) var email: String
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let key = try addressKey(email)
+        let report = try storeCall { () throws(StoreError) in try store.forget(normalizedEmail: key) }
+        print(
+          "forgot \(email): \(report.contacts) contact, \(report.referrals) referrals, \(report.messages) messages erased;"
+            + " the address stays suppressed")
+        return .ok
+      }
+    }
+  }
+}
+
+struct Touch: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Record a call, meeting, email or note with a contact.",
+    discussion:
+      "Example: intro touch chris@example.com --kind call --note \"Happy with onboarding; asked about Pat\"")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: ArgumentHelp("The contact's email.", valueName: "email")) var email: String
+  @Option(help: "What happened.") var note: String
+  @Option(help: "call, meeting, email or note.") var kind: String = "note"
+
+  func validate() throws {
+    if IntroStore.Touch.Kind(rawValue: kind) == nil {
+      throw ValidationError("--kind is call, meeting, email or note")
+    }
+  }
+
+  func run() throws {
+    try reporting { () throws(CommandFailure) -> ExitStatus in
+      let config = try global.loadConfig()
+      let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment) }
+      let contact = try findContact(email, in: store)
+      let touch = try storeCall { () throws(StoreError) in
+        try store.addTouch(
+          contactID: contact.id, kind: IntroStore.Touch.Kind(rawValue: kind) ?? .note, note: note)
+      }
+      print("recorded \(touch.kind.rawValue) with \(contact.name ?? contact.email)")
+      return .ok
+    }
+  }
+}
+
+/// The normalised form of an address typed on the command line, or exit 65.
+func addressKey(_ email: String) throws(CommandFailure) -> String {
   do throws(AddressError) {
-    key = try StoreAccess.key(for: email)
+    return try StoreAccess.key(for: email)
   } catch {
     throw CommandFailure(.dataError, error.description)
   }
+}
+
+/// The contact with `email`, or exit 65 saying it is not in the store.
+func findContact(_ email: String, in store: Store) throws(CommandFailure) -> Contact {
+  let key = try addressKey(email)
   guard let contact = try storeCall({ () throws(StoreError) in try store.contact(normalizedEmail: key) })
   else {
     throw CommandFailure(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IntroKit
 import IntroSMTP
+import IntroStore
 
 struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -24,6 +25,19 @@ struct Doctor: ParsableCommand {
       let location = loader.location(explicit: global.config)
       print("config:    \(location.path)\(config.file == nil ? " (not found: using defaults)" : "")")
       print("libcurl:   \(SMTPTransport.libcurlVersion)")
+      let storePath = StoreAccess.path(config, global.environment)
+      if FileManager.default.fileExists(atPath: storePath) {
+        let store = try storeCall { () throws(StoreError) in try Store(path: storePath) }
+        let check = try storeCall { () throws(StoreError) in try store.integrityCheck() }
+        guard check == ["ok"] else {
+          throw CommandFailure(
+            .configuration,
+            "store \(storePath) failed PRAGMA integrity_check:\n" + check.joined(separator: "\n"))
+        }
+        print("store:     \(storePath) (integrity ok)")
+      } else {
+        print("store:     \(storePath) (not created yet: run 'intro init')")
+      }
       let factory = global.transportFactory(config)
       guard config.smtp != nil else {
         print("transport: outbox \(Paths.outbox(config, global.environment)) (no [smtp] section)")

@@ -15,7 +15,8 @@ struct Intro: ParsableCommand {
       78 configuration.
       """,
     subcommands: [
-      Init.self, ContactCommand.self, ReferralCommand.self, Render.self, Templates.self, Deliver.self,
+      Init.self, ContactCommand.self, ReferralCommand.self, Touch.self, Render.self, Templates.self,
+      Deliver.self,
       Doctor.self,
     ]
   )

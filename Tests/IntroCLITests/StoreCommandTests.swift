@@ -97,3 +97,46 @@ final class ResultsBox: @unchecked Sendable {
   func add(_ output: CommandOutput?) { lock.withLock { outputs.append(output) } }
   var all: [CommandOutput?] { lock.withLock { outputs } }
 }
+
+@Suite("Export, forget and suppress from the command line")
+struct PrivacyCommandTests {
+  @Test func exportNeutralisesFormulasAndForgetErasesThePerson() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    #expect(
+      try intro.run([
+        "contact", "add", "zed@example.com", "--name", "=cmd|' /C calc'!A0", "--company", "Zed, Inc",
+      ]).status == 0)
+    #expect(
+      try intro.run(["touch", "zed@example.com", "--kind", "call", "--note", "Quokka project next spring"])
+        .status == 0)
+
+    let csv = try intro.run(["contact", "export", "--format", "csv"])
+    #expect(csv.status == 0)
+    #expect(csv.stdout.contains("zed@example.com,'=cmd|' /C calc'!A0,'=cmd|',,\"Zed, Inc\","))
+    let json = try intro.run(["contact", "export", "zed@example.com"])
+    #expect(json.stdout.contains("Quokka project next spring"))
+
+    let forget = try intro.run(["contact", "forget", "ZED@example.com"])
+    #expect(forget.status == 0, "\(forget.stderr)")
+    let store = intro.home.file("data/intro/intro.sqlite")
+    for file in [store, store + "-wal", store + "-shm"] {
+      guard let bytes = FileManager.default.contents(atPath: file) else { continue }
+      for secret in ["zed@example.com", "Quokka project", "calc'!A0"] {
+        #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is still in \(file)")
+      }
+    }
+    #expect(try intro.run(["contact", "add", "zed@example.com"]).status == 0)
+    #expect(
+      try intro.run(["contact", "export", "zed@example.com"]).stdout.contains("\"doNotContact\" : true"))
+  }
+
+  @Test func doctorChecksTheStoresIntegrity() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    #expect(try intro.run(["init"]).status == 0)
+    let output = try intro.run(["doctor"])
+    #expect(output.status == 0)
+    #expect(output.stdout.contains("(integrity ok)"))
+  }
+}
