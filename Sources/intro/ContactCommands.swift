@@ -8,7 +8,7 @@ struct ContactCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "contact",
     abstract: "Add, list and show the people you work with: clients and prospects.",
-    subcommands: [Add.self, List.self, Show.self, Export.self, Suppress.self, Forget.self])
+    subcommands: [Add.self, List.self, Show.self, Import.self, Export.self, Suppress.self, Forget.self])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +36,7 @@ struct ContactCommand: ParsableCommand {
 
     func validate() throws {
       for (name, value) in [("--client-since", clientSince), ("--sale-closed-on", saleClosedOn)] {
-        if let value, !DateText.isDay(value) {
+        if let value, !ContactImport.isDay(value) {
           throw ValidationError("\(name) must be a date like 2026-11-23")
         }
       }
@@ -179,6 +179,75 @@ extension ContactCommand {
     }
   }
 
+  struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Import contacts from a CRM or spreadsheet export (CSV).",
+      discussion: """
+        RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF; \
+        UTF-8 with or without a byte order mark, or --encoding windows-1252 / latin1 for Excel \
+        exports. The delimiter (, or ;) is detected from the header unless given. Headers are \
+        matched ignoring case and spaces (Email, E-mail Address, First Name, Company, Client, \
+        Satisfaction, …); --map field=Header names others. Other columns are kept as custom fields.
+
+        The import is one transaction: a broken file (duplicate header, unterminated quote, \
+        a row with the wrong number of fields, wrong encoding) writes nothing and names the \
+        line. Rows are matched on the normalised email: new ones are added, known ones updated; \
+        rows with a bad address or value are rejected and listed.
+
+        Example: intro contact import export.csv --encoding windows-1252 --map email="Work E-mail"
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The CSV file.", valueName: "file")) var file: String
+    @Option(help: "utf-8 (default), windows-1252 or latin1.") var encoding: String = "utf-8"
+    @Option(help: ArgumentHelp("',' or ';'; default: detected.", valueName: "char")) var delimiter: String?
+    @Option(help: ArgumentHelp("field=Header; repeat for more.", valueName: "field=header")) var map:
+      [String] = []
+
+    func validate() throws {
+      if CSVEncoding(rawValue: encoding) == nil {
+        throw ValidationError("--encoding is utf-8, windows-1252 or latin1")
+      }
+      if let delimiter, delimiter != "," && delimiter != ";" {
+        throw ValidationError("--delimiter is , or ;")
+      }
+      for entry in map where !entry.contains("=") {
+        throw ValidationError("--map takes field=Header, e.g. email=\"E-mail\"")
+      }
+    }
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        var mapping = config.importMap
+        for entry in map {
+          let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+          mapping[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        let report: ContactImport.Report
+        do {
+          report = try ContactImport.run(
+            path: file, into: store, encoding: CSVEncoding(rawValue: encoding) ?? .utf8,
+            delimiter: delimiter?.utf8.first, mapping: mapping)
+        } catch let error as CSVError {
+          throw CommandFailure(.dataError, "\(file): \(error); nothing was imported")
+        } catch let error as StoreError {
+          throw CommandFailure(.configuration, error.description)
+        } catch {
+          throw CommandFailure(.dataError, "\(file): \(error); nothing was imported")
+        }
+        print(
+          "added \(report.added), updated \(report.updated), unchanged \(report.unchanged), rejected \(report.rejected.count)"
+        )
+        for (line, reason) in report.rejected.prefix(50) { print("  line \(line): \(reason)") }
+        if report.rejected.count > 50 { print("  … and \(report.rejected.count - 50) more") }
+        return .ok
+      }
+    }
+  }
+
   struct Suppress: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Mark an address do-not-contact: intro will never email it.")
@@ -283,16 +352,5 @@ func printJSON(_ value: some Encodable) {
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
   if let data = try? encoder.encode(value) {
     FileHandle.standardOutput.write(data + Data("\n".utf8))
-  }
-}
-
-enum DateText {
-  /// True for `YYYY-MM-DD` with a real month and day.
-  static func isDay(_ text: String) -> Bool {
-    let parts = text.split(separator: "-")
-    guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-      let month = Int(parts[1]), let day = Int(parts[2]), Int(parts[0]) != nil
-    else { return false }
-    return (1...12).contains(month) && (1...31).contains(day)
   }
 }

@@ -40,7 +40,7 @@ struct ReferralCommand: ParsableCommand {
     @Option(help: "The starting stage.") var stage: ReferralStage = .asked
 
     func validate() throws {
-      if let promisedBy, !DateText.isDay(promisedBy) {
+      if let promisedBy, !ContactImport.isDay(promisedBy) {
         throw ValidationError("--promised-by must be a date like 2026-12-01")
       }
     }

@@ -88,6 +88,10 @@ public struct ConfigLoader: Sendable {
       config.templates = IntroConfig.TemplateSettings(path: try templates.string("path"))
       try templates.finish()
     }
+    if var section = try reader.section("import") {
+      config.importMap = try section.stringTable("map") ?? [:]
+      try section.finish()
+    }
     try reader.finish()
     return config
   }

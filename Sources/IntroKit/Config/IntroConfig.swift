@@ -14,6 +14,8 @@ public struct IntroConfig: Sendable {
   public var store = StoreSettings()
   /// Where the rep's own templates live.
   public var templates = TemplateSettings()
+  /// `[import] map`: store field → the CSV header that holds it.
+  public var importMap: [String: String] = [:]
 
   /// An empty configuration: outbox delivery, default paths.
   public init() {}

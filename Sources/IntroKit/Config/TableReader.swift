@@ -24,6 +24,23 @@ struct TableReader {
     return number
   }
 
+  /// An inline table of strings, `{ email = "E-mail" }`.
+  mutating func stringTable(_ key: String) throws(ConfigError) -> [String: String]? {
+    guard let value = take(key) else { return nil }
+    guard case .table(let table) = value else {
+      throw mismatch(key, value, "a table such as { email = \"E-mail\" }")
+    }
+    var result: [String: String] = [:]
+    for name in table.keys {
+      guard case .string(let text)? = table[name] else {
+        throw ConfigError(
+          file: file, position: table.position(of: name), "\(qualified(key)).\(name) should be a string")
+      }
+      result[name] = text
+    }
+    return result
+  }
+
   /// A duration in seconds, written as an integer or a decimal.
   mutating func seconds(_ key: String) throws(ConfigError) -> Double? {
     guard let value = take(key) else { return nil }

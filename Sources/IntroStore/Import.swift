@@ -1,0 +1,89 @@
+import Foundation
+internal import GRDB
+
+/// What importing one row did.
+public enum ImportOutcome: Sendable {
+  case added, updated, unchanged
+}
+
+/// Adds or updates contacts inside one import transaction.
+public final class ContactImporter {
+  private let db: Database
+  private let stamp: String
+
+  init(db: Database, stamp: String) {
+    self.db = db
+    self.stamp = stamp
+  }
+
+  /// Adds the contact, or fills in and changes the fields `input` gives for the
+  /// contact with the same normalised address. Fields `input` leaves nil are kept.
+  public func upsert(_ input: ContactInput, customFields: [String: String] = [:]) throws -> ImportOutcome {
+    let custom = String(decoding: try JSONEncoder().encode(customFields), as: UTF8.self)
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT * FROM contacts WHERE email_normalized = ?", arguments: [input.normalizedEmail])
+    else {
+      let suppressed = try Store.isSuppressed(db, input.normalizedEmail)
+      try db.execute(
+        sql: """
+          INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
+            custom_fields, is_client, client_since, satisfaction, sale_closed_on, do_not_contact, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
+          input.title, input.phone, input.notes, custom, input.isClient, input.clientSince,
+          input.satisfaction,
+          input.saleClosedOn, suppressed, stamp, stamp,
+        ])
+      return .added
+    }
+    let changes: [(String, (any DatabaseValueConvertible)?)] = [
+      ("name", input.name), ("first_name", input.firstName), ("last_name", input.lastName),
+      ("company", input.company), ("title", input.title), ("phone", input.phone), ("notes", input.notes),
+      ("client_since", input.clientSince), ("satisfaction", input.satisfaction),
+      ("sale_closed_on", input.saleClosedOn),
+    ].filter { name, value in
+      guard let value else { return false }
+      return row[name] as DatabaseValue != value.databaseValue
+    }
+    let becomesClient = input.isClient && !(row["is_client"] as Bool)
+    var customChanged = false
+    if !customFields.isEmpty {
+      var existing =
+        (try? JSONDecoder().decode([String: String].self, from: Data((row["custom_fields"] as String).utf8)))
+        ?? [:]
+      let before = existing
+      existing.merge(customFields) { _, new in new }
+      customChanged = existing != before
+      if customChanged {
+        try db.execute(
+          sql: "UPDATE contacts SET custom_fields = ? WHERE id = ?",
+          arguments: [
+            String(decoding: try JSONEncoder().encode(existing), as: UTF8.self), row["id"] as Int64,
+          ])
+      }
+    }
+    guard !changes.isEmpty || becomesClient || customChanged else { return .unchanged }
+    for (name, value) in changes {
+      try db.execute(
+        sql: "UPDATE contacts SET \(name) = ? WHERE id = ?", arguments: [value, row["id"] as Int64])
+    }
+    if becomesClient {
+      try db.execute(sql: "UPDATE contacts SET is_client = 1 WHERE id = ?", arguments: [row["id"] as Int64])
+    }
+    try db.execute(
+      sql: "UPDATE contacts SET updated_at = ? WHERE id = ?", arguments: [stamp, row["id"] as Int64])
+    return .updated
+  }
+}
+
+extension Store {
+  /// Runs `body` in one write transaction: everything it does lands, or, if it
+  /// throws, nothing does. `body`'s own error is rethrown unchanged.
+  public func importContacts(now: Date = Date(), _ body: (ContactImporter) throws -> Void) throws {
+    let stamp = Timestamp.format(now)
+    try database.write { db in try body(ContactImporter(db: db, stamp: stamp)) }
+  }
+}
