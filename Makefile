@@ -5,7 +5,7 @@ DEMO := $(CURDIR)/.demo
 
 BENCH_DATA := .build/blurb-bench
 
-.PHONY: all build test lint demo release spec bench templates clean
+.PHONY: all build test lint demo release spec import-check bench templates clean
 
 all: build
 
@@ -31,7 +31,12 @@ test:
 	$(MAKE) lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) import-check
 	$(MAKE) spec
+
+## import-check: contact import streams (peak memory flat from 50k to 200k rows; release build).
+import-check: release
+	.ci/import-memory-check.sh .build/release/intro
 
 ## spec: the shared Mustache spec runner against .build/release/intro (needs ../shared).
 spec: release

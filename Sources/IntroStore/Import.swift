@@ -10,16 +10,29 @@ public enum ImportOutcome: Sendable {
 public final class ContactImporter {
   private let db: Database
   private let stamp: String
+  private let encoder = JSONEncoder()
 
-  init(db: Database, stamp: String) {
+  /// The store's suppression key, read once per import (nil: nothing is suppressed).
+  private let suppressionKey: [UInt8]?
+
+  init(db: Database, stamp: String) throws {
     self.db = db
     self.stamp = stamp
+    suppressionKey = try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
+      .map { Array($0.utf8) }
+  }
+
+  private func isSuppressed(_ normalizedEmail: String) throws -> Bool {
+    guard let suppressionKey else { return false }
+    let hash = SHA256.hex(SHA256.hmac(key: suppressionKey, message: Array(normalizedEmail.utf8)))
+    return try Int.fetchOne(
+      db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE address_hash = ?"), arguments: [hash]) != nil
   }
 
   /// Adds the contact, or fills in and changes the fields `input` gives for the
   /// contact with the same normalised address. Fields `input` leaves nil are kept.
   public func upsert(_ input: ContactInput, customFields: [String: String] = [:]) throws -> ImportOutcome {
-    let custom = String(decoding: try JSONEncoder().encode(customFields), as: UTF8.self)
+    let custom = customFields.isEmpty ? "{}" : String(decoding: try encoder.encode(customFields), as: UTF8.self)
     guard
       let row = try Row.fetchOne(
         db, sql: "SELECT * FROM contacts WHERE email_normalized = ?", arguments: [input.normalizedEmail])
@@ -84,6 +97,6 @@ extension Store {
   /// throws, nothing does. `body`'s own error is rethrown unchanged.
   public func importContacts(now: Date = Date(), _ body: (ContactImporter) throws -> Void) throws {
     let stamp = Timestamp.format(now)
-    try database.write { db in try body(ContactImporter(db: db, stamp: stamp)) }
+    try database.write { db in try body(try ContactImporter(db: db, stamp: stamp)) }
   }
 }
