@@ -18,8 +18,10 @@ public final class ContactImporter {
   init(db: Database, stamp: String) throws {
     self.db = db
     self.stamp = stamp
-    suppressionKey = try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
-      .map { Array($0.utf8) }
+    suppressionKey = try String.fetchOne(
+      db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'"
+    )
+    .map { Array($0.utf8) }
   }
 
   private func isSuppressed(_ normalizedEmail: String) throws -> Bool {
@@ -32,7 +34,8 @@ public final class ContactImporter {
   /// Adds the contact, or fills in and changes the fields `input` gives for the
   /// contact with the same normalised address. Fields `input` leaves nil are kept.
   public func upsert(_ input: ContactInput, customFields: [String: String] = [:]) throws -> ImportOutcome {
-    let custom = customFields.isEmpty ? "{}" : String(decoding: try encoder.encode(customFields), as: UTF8.self)
+    let custom =
+      customFields.isEmpty ? "{}" : String(decoding: try encoder.encode(customFields), as: UTF8.self)
     guard
       let row = try Row.fetchOne(
         db, sql: "SELECT * FROM contacts WHERE email_normalized = ?", arguments: [input.normalizedEmail])
@@ -93,6 +96,25 @@ public final class ContactImporter {
 }
 
 extension Store {
+  /// Changes the fields `input` sets on the contact with its normalised address.
+  public func editContact(_ input: ContactInput, now: Date = Date()) throws(StoreError) -> ImportOutcome {
+    guard try contact(normalizedEmail: input.normalizedEmail) != nil else {
+      throw StoreError(.notFound, "no contact with this address; add it with 'intro contact add'")
+    }
+    if let satisfaction = input.satisfaction, !(1...10).contains(satisfaction) {
+      throw StoreError(.invalidInput, "satisfaction must be 1 to 10")
+    }
+    var outcome = ImportOutcome.unchanged
+    do {
+      try importContacts(now: now) { importer in outcome = try importer.upsert(input) }
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw StoreError(.database, "editing the contact: \(Self.describe(error))")
+    }
+    return outcome
+  }
+
   /// Runs `body` in one write transaction: everything it does lands, or, if it
   /// throws, nothing does. `body`'s own error is rethrown unchanged.
   public func importContacts(now: Date = Date(), _ body: (ContactImporter) throws -> Void) throws {

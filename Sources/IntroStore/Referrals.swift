@@ -111,6 +111,20 @@ extension Store {
     }
   }
 
+  /// Adds a note to a referral's history without changing its stage.
+  public func addNote(referralID: Int64, note: String, now: Date = Date()) throws(StoreError) {
+    guard !note.allSatisfy(\.isWhitespace) else { throw StoreError(.invalidInput, "the note is empty") }
+    let stamp = Timestamp.format(now)
+    try write { db in
+      let current = try Self.fetchReferral(db, id: referralID)
+      try db.execute(
+        sql:
+          "INSERT INTO referral_stage_changes (referral_id, from_stage, to_stage, note, changed_at) VALUES (?, ?, ?, ?, ?)",
+        arguments: [referralID, current.stage.rawValue, current.stage.rawValue, note, stamp])
+      try db.execute(sql: "UPDATE referrals SET updated_at = ? WHERE id = ?", arguments: [stamp, referralID])
+    }
+  }
+
   /// One referral.
   public func referral(id: Int64) throws(StoreError) -> Referral? {
     try read { db in

@@ -8,7 +8,9 @@ struct ContactCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "contact",
     abstract: "Add, list and show the people you work with: clients and prospects.",
-    subcommands: [Add.self, List.self, Show.self, Import.self, Export.self, Suppress.self, Forget.self])
+    subcommands: [
+      Add.self, Edit.self, List.self, Show.self, Import.self, Export.self, Suppress.self, Forget.self,
+    ])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,6 +71,60 @@ struct ContactCommand: ParsableCommand {
         }
         let contact = try storeCall { () throws(StoreError) in try store.addContact(input) }
         print("added contact \(contact.id): \(contact.name ?? contact.email) <\(contact.email)>")
+        return .ok
+      }
+    }
+  }
+
+  struct Edit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Change a contact's details; fields you do not give are kept.",
+      discussion:
+        "Example: intro contact edit chris@example.com --satisfaction 10 --sale-closed-on 2026-11-20")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The contact's email address.", valueName: "email")) var email: String
+    @Option(help: "Full name.") var name: String?
+    @Option(help: "First name.") var firstName: String?
+    @Option(help: "Last name.") var lastName: String?
+    @Option(help: "Company.") var company: String?
+    @Option(help: "Job title.") var title: String?
+    @Option(help: "Phone number.") var phone: String?
+    @Option(help: "Free notes.") var notes: String?
+    @Flag(help: "Mark as a client.") var client = false
+    @Option(help: ArgumentHelp("Client since, YYYY-MM-DD.", valueName: "date")) var clientSince: String?
+    @Option(help: ArgumentHelp("How happy the client is, 1 to 10.", valueName: "1-10")) var satisfaction: Int?
+    @Option(help: ArgumentHelp("When the sale closed, YYYY-MM-DD.", valueName: "date")) var saleClosedOn:
+      String?
+
+    func validate() throws {
+      for (name, value) in [("--client-since", clientSince), ("--sale-closed-on", saleClosedOn)] {
+        if let value, !ContactImport.isDay(value) {
+          throw ValidationError("\(name) must be a date like 2026-11-23")
+        }
+      }
+    }
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        let contact = try findContact(email, in: store)
+        var input = ContactInput(email: contact.email, normalizedEmail: try addressKey(email))
+        input.name = name
+        input.firstName = firstName
+        input.lastName = lastName
+        input.company = company
+        input.title = title
+        input.phone = phone
+        input.notes = notes
+        input.isClient = client || clientSince != nil || satisfaction != nil || saleClosedOn != nil
+        input.clientSince = clientSince
+        input.satisfaction = satisfaction
+        input.saleClosedOn = saleClosedOn
+        let outcome = try storeCall { () throws(StoreError) in try store.editContact(input) }
+        print(outcome == .unchanged ? "\(contact.email): nothing changed" : "\(contact.email): updated")
         return .ok
       }
     }

@@ -10,7 +10,7 @@ struct ReferralCommand: ParsableCommand {
     commandName: "referral",
     abstract:
       "Record introductions a client offers, with the five answers, and move them through their stages.",
-    subcommands: [Add.self, List.self, Show.self, Set.self])
+    subcommands: [Add.self, List.self, Show.self, Set.self, Note.self])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +18,8 @@ struct ReferralCommand: ParsableCommand {
       discussion: """
         After a client names someone, ask the five questions and record the answers: what \
         they can tell you about the prospect, why you and why now, the best way to introduce, \
-        and by when. Both people must be contacts already.
+        and by when. Both people must be contacts already. Run in a terminal without some of \
+        the answers and intro asks for each one (press Enter to skip).
 
         Example:
           intro referral add --client chris@example.com --prospect pat@northwind.example \\
@@ -53,11 +54,22 @@ struct ReferralCommand: ParsableCommand {
         let introducer = try findContact(client, in: store)
         let person = try findContact(prospect, in: store)
         var input = ReferralInput(introducerID: introducer.id, prospectID: person.id)
-        input.aboutProspect = about
-        input.whyMe = whyMe
-        input.whyNow = whyNow
-        input.howToIntroduce = how
-        input.promisedBy = promisedBy
+        let asking = isatty(0) == 1
+        let them = person.firstName ?? person.name ?? person.email
+        input.aboutProspect =
+          about ?? (asking ? ask("What can you tell me about \(them), and how do you know each other?") : nil)
+        input.whyMe = whyMe ?? (asking ? ask("Why might \(them) want to talk to me?") : nil)
+        input.whyNow = whyNow ?? (asking ? ask("Why now?") : nil)
+        input.howToIntroduce = how ?? (asking ? ask("What is the best way to introduce us?") : nil)
+        var promised = promisedBy
+        while promised == nil && asking, let answer = ask("When will the introduction happen? (YYYY-MM-DD)") {
+          if ContactImport.isDay(answer) {
+            promised = answer
+          } else {
+            print("  a date like 2026-12-01, please")
+          }
+        }
+        input.promisedBy = promised
         input.problems = problem
         input.stage = stage
         let referral = try storeCall { () throws(StoreError) in try store.addReferral(input) }
@@ -131,10 +143,29 @@ struct ReferralCommand: ParsableCommand {
         }
         print("  problems: \(referral.problems.isEmpty ? "-" : referral.problems.joined(separator: "; "))")
         for change in history {
-          print(
-            "  \(change.changedAt)  \(change.from?.rawValue ?? "new") → \(change.to.rawValue)\(change.note.map { "  (\($0))" } ?? "")"
-          )
+          let move =
+            change.from == change.to ? "note" : "\(change.from?.rawValue ?? "new") → \(change.to.rawValue)"
+          print("  \(change.changedAt)  \(move)\(change.note.map { "  (\($0))" } ?? "")")
         }
+        return .ok
+      }
+    }
+  }
+
+  struct Note: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a note to a referral's history.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The referral's id.") var id: Int64
+    @Argument(help: "The note.") var text: String
+
+    func run() throws {
+      try reporting { () throws(CommandFailure) -> ExitStatus in
+        let config = try global.loadConfig()
+        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
+        }
+        try storeCall { () throws(StoreError) in try store.addNote(referralID: id, note: text) }
+        print("noted on referral \(id)")
         return .ok
       }
     }
@@ -162,4 +193,11 @@ struct ReferralCommand: ParsableCommand {
       }
     }
   }
+}
+
+/// Asks a question on the terminal; nil when the answer is empty or input ends.
+func ask(_ question: String) -> String? {
+  print(question, terminator: " ")
+  guard let line = readLine(), !line.allSatisfy(\.isWhitespace) else { return nil }
+  return line.trimmingCharacters(in: .whitespaces)
 }

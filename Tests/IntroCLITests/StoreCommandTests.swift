@@ -140,3 +140,54 @@ struct PrivacyCommandTests {
     #expect(output.stdout.contains("(integrity ok)"))
   }
 }
+
+@Suite("Editing contacts, noting referrals, and the five questions on a terminal")
+struct InteractiveStoreCommandTests {
+  @Test func editChangesOnlyTheGivenFieldsAndNotesJoinTheHistory() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    #expect(
+      try intro.run(["contact", "add", "chris@example.com", "--name", "Chris", "--company", "Smith & Sons"])
+        .status == 0)
+    #expect(try intro.run(["contact", "add", "pat@example.com"]).status == 0)
+
+    let edit = try intro.run(["contact", "edit", "chris@example.com", "--satisfaction", "10"])
+    let same = try intro.run(["contact", "edit", "chris@example.com", "--company", "Smith & Sons"])
+    #expect(edit.stdout.contains("updated") && same.stdout.contains("nothing changed"))
+    let shown = try intro.run(["contact", "show", "chris@example.com"])
+    #expect(shown.stdout.contains("company: Smith & Sons") && shown.stdout.contains("satisfaction: 10"))
+
+    #expect(
+      try intro.run(["referral", "add", "--client", "chris@example.com", "--prospect", "pat@example.com"])
+        .status == 0)
+    #expect(try intro.run(["referral", "note", "1", "Chris will email on Monday"]).status == 0)
+    #expect(try intro.run(["referral", "show", "1"]).stdout.contains("note  (Chris will email on Monday)"))
+  }
+
+  @Test func onATerminalReferralAddAsksTheMissingQuestions() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    #expect(try intro.run(["contact", "add", "chris@example.com"]).status == 0)
+    #expect(try intro.run(["contact", "add", "pat@example.com", "--name", "Pat Prospect"]).status == 0)
+    let command = [
+      TestFiles.introBinary, "referral", "add", "--client", "chris@example.com", "--prospect",
+      "pat@example.com", "--why-now", "Second office",
+    ].map { "'\($0)'" }.joined(separator: " ")
+
+    // script(1) gives the command a terminal, as a rep typing would.
+    let answers = "Runs sales ops\n\nEmail, both on it\nsoon\n2026-12-01\n"
+    let output = try runCommand(
+      "/usr/bin/script", ["-qec", command, "/dev/null"], environment: intro.environment,
+      input: Array(answers.utf8))
+
+    #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+    #expect(output.stdout.contains("What can you tell me about Pat"))
+    #expect(!output.stdout.contains("Why now?"))
+    #expect(output.stdout.contains("a date like 2026-12-01, please"))
+    let shown = try intro.run(["referral", "show", "1"])
+    #expect(shown.stdout.contains("about the prospect: Runs sales ops"))
+    #expect(shown.stdout.contains("why me: -"))
+    #expect(shown.stdout.contains("how to introduce: Email, both on it"))
+    #expect(shown.stdout.contains("promised by: 2026-12-01"))
+  }
+}
