@@ -65,18 +65,9 @@ extension Store {
         )
       }
       // A forgotten or suppressed address comes back do-not-contact.
-      let suppressed = try Self.isSuppressed(db, input.normalizedEmail)
-      try db.execute(
-        sql: """
-          INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
-            is_client, client_since, satisfaction, sale_closed_on, is_prospect, do_not_contact, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """,
-        arguments: [
-          input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
-          input.title, input.phone, input.notes, input.isClient, input.clientSince, input.satisfaction,
-          input.saleClosedOn, input.isProspect, suppressed, stamp, stamp,
-        ])
+      try Self.insertContact(
+        db, input, customFields: "{}", suppressed: try Self.isSuppressed(db, input.normalizedEmail),
+        stamp: stamp)
       return try Self.fetchContact(db, id: db.lastInsertedRowID)
     }
   }
@@ -114,6 +105,25 @@ extension Store {
       sql += " ORDER BY coalesce(name, email) COLLATE NOCASE, email"
       return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Contact.init(row:))
     }
+  }
+
+  /// The one INSERT for contacts, used by `addContact` and by imports.
+  static func insertContact(
+    _ db: Database, _ input: ContactInput, customFields: String, suppressed: Bool, stamp: String
+  ) throws {
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
+          custom_fields, is_client, client_since, satisfaction, sale_closed_on, is_prospect, do_not_contact,
+          created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
+      input.title,
+      input.phone, input.notes, customFields, input.isClient, input.clientSince, input.satisfaction,
+      input.saleClosedOn, input.isProspect, suppressed, stamp, stamp,
+    ])
   }
 
   static func fetchContact(_ db: Database, id: Int64) throws -> Contact {

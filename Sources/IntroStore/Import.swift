@@ -36,23 +36,10 @@ public final class ContactImporter {
   public func upsert(_ input: ContactInput, customFields: [String: String] = [:]) throws -> ImportOutcome {
     let custom =
       customFields.isEmpty ? "{}" : String(decoding: try encoder.encode(customFields), as: UTF8.self)
-    guard
-      let row = try Row.fetchOne(
-        db, sql: "SELECT * FROM contacts WHERE email_normalized = ?", arguments: [input.normalizedEmail])
-    else {
-      let suppressed = try Store.isSuppressed(db, input.normalizedEmail)
-      try db.execute(
-        sql: """
-          INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
-            custom_fields, is_client, client_since, satisfaction, sale_closed_on, do_not_contact, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """,
-        arguments: [
-          input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
-          input.title, input.phone, input.notes, custom, input.isClient, input.clientSince,
-          input.satisfaction,
-          input.saleClosedOn, suppressed, stamp, stamp,
-        ])
+    let existing = try db.cachedStatement(sql: "SELECT * FROM contacts WHERE email_normalized = ?")
+    guard let row = try Row.fetchOne(existing, arguments: [input.normalizedEmail]) else {
+      try Store.insertContact(
+        db, input, customFields: custom, suppressed: try isSuppressed(input.normalizedEmail), stamp: stamp)
       return .added
     }
     let changes: [(String, (any DatabaseValueConvertible)?)] = [

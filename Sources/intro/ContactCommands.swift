@@ -4,6 +4,48 @@ import IntroKit
 import IntroMail
 import IntroStore
 
+/// The fields of a contact a rep can type, shared by `contact add` and `contact edit`.
+struct ContactFields: ParsableArguments {
+  @Option(help: "Full name.") var name: String?
+  @Option(help: "First name (used in greetings; default: the first word of the name).") var firstName: String?
+  @Option(help: "Last name.") var lastName: String?
+  @Option(help: "Company.") var company: String?
+  @Option(help: "Job title.") var title: String?
+  @Option(help: "Phone number.") var phone: String?
+  @Option(help: "Free notes.") var notes: String?
+  @Flag(help: "This contact is a client (who may introduce you).") var client = false
+  @Option(help: ArgumentHelp("Client since, YYYY-MM-DD.", valueName: "date")) var clientSince: String?
+  @Option(help: ArgumentHelp("How happy the client is, 1 to 10.", valueName: "1-10")) var satisfaction: Int?
+  @Option(help: ArgumentHelp("When the sale closed, YYYY-MM-DD.", valueName: "date")) var saleClosedOn:
+    String?
+
+  func validate() throws {
+    for (name, value) in [("--client-since", clientSince), ("--sale-closed-on", saleClosedOn)] {
+      if let value, !ContactImport.isDay(value) {
+        throw ValidationError("\(name) must be a date like 2026-11-23")
+      }
+    }
+    if let satisfaction, !(1...10).contains(satisfaction) {
+      throw ValidationError("--satisfaction is 1 to 10")
+    }
+  }
+
+  /// Sets every field given on the command line; the rest stay nil (kept on edit).
+  func apply(to input: inout ContactInput) {
+    input.name = name
+    input.firstName = firstName ?? name?.split(separator: " ").first.map(String.init)
+    input.lastName = lastName
+    input.company = company
+    input.title = title
+    input.phone = phone
+    input.notes = notes
+    input.isClient = client || clientSince != nil || satisfaction != nil || saleClosedOn != nil
+    input.clientSince = clientSince
+    input.satisfaction = satisfaction
+    input.saleClosedOn = saleClosedOn
+  }
+}
+
 struct ContactCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "contact",
@@ -23,29 +65,7 @@ struct ContactCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The email address.", valueName: "email")) var email: String
-    @Option(help: "Full name.") var name: String?
-    @Option(help: "First name (used in greetings).") var firstName: String?
-    @Option(help: "Last name.") var lastName: String?
-    @Option(help: "Company.") var company: String?
-    @Option(help: "Job title.") var title: String?
-    @Option(help: "Phone number.") var phone: String?
-    @Option(help: "Free notes.") var notes: String?
-    @Flag(help: "This contact is a client (who may introduce you).") var client = false
-    @Option(help: ArgumentHelp("Client since, YYYY-MM-DD.", valueName: "date")) var clientSince: String?
-    @Option(help: ArgumentHelp("How happy the client is, 1 to 10.", valueName: "1-10")) var satisfaction: Int?
-    @Option(help: ArgumentHelp("When the sale closed, YYYY-MM-DD.", valueName: "date")) var saleClosedOn:
-      String?
-
-    func validate() throws {
-      for (name, value) in [("--client-since", clientSince), ("--sale-closed-on", saleClosedOn)] {
-        if let value, !ContactImport.isDay(value) {
-          throw ValidationError("\(name) must be a date like 2026-11-23")
-        }
-      }
-      if let satisfaction, !(1...10).contains(satisfaction) {
-        throw ValidationError("--satisfaction is 1 to 10")
-      }
-    }
+    @OptionGroup var fields: ContactFields
 
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
@@ -56,17 +76,7 @@ struct ContactCommand: ParsableCommand {
         } catch {
           throw CommandFailure(.dataError, error.description)
         }
-        input.name = name
-        input.firstName = firstName ?? name?.split(separator: " ").first.map(String.init)
-        input.lastName = lastName
-        input.company = company
-        input.title = title
-        input.phone = phone
-        input.notes = notes
-        input.isClient = client || clientSince != nil || satisfaction != nil || saleClosedOn != nil
-        input.clientSince = clientSince
-        input.satisfaction = satisfaction
-        input.saleClosedOn = saleClosedOn
+        fields.apply(to: &input)
         let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
         }
         let contact = try storeCall { () throws(StoreError) in try store.addContact(input) }
@@ -84,26 +94,7 @@ struct ContactCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The contact's email address.", valueName: "email")) var email: String
-    @Option(help: "Full name.") var name: String?
-    @Option(help: "First name.") var firstName: String?
-    @Option(help: "Last name.") var lastName: String?
-    @Option(help: "Company.") var company: String?
-    @Option(help: "Job title.") var title: String?
-    @Option(help: "Phone number.") var phone: String?
-    @Option(help: "Free notes.") var notes: String?
-    @Flag(help: "Mark as a client.") var client = false
-    @Option(help: ArgumentHelp("Client since, YYYY-MM-DD.", valueName: "date")) var clientSince: String?
-    @Option(help: ArgumentHelp("How happy the client is, 1 to 10.", valueName: "1-10")) var satisfaction: Int?
-    @Option(help: ArgumentHelp("When the sale closed, YYYY-MM-DD.", valueName: "date")) var saleClosedOn:
-      String?
-
-    func validate() throws {
-      for (name, value) in [("--client-since", clientSince), ("--sale-closed-on", saleClosedOn)] {
-        if let value, !ContactImport.isDay(value) {
-          throw ValidationError("\(name) must be a date like 2026-11-23")
-        }
-      }
-    }
+    @OptionGroup var fields: ContactFields
 
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
@@ -112,17 +103,8 @@ struct ContactCommand: ParsableCommand {
         }
         let contact = try findContact(email, in: store)
         var input = ContactInput(email: contact.email, normalizedEmail: try addressKey(email))
-        input.name = name
-        input.firstName = firstName
-        input.lastName = lastName
-        input.company = company
-        input.title = title
-        input.phone = phone
-        input.notes = notes
-        input.isClient = client || clientSince != nil || satisfaction != nil || saleClosedOn != nil
-        input.clientSince = clientSince
-        input.satisfaction = satisfaction
-        input.saleClosedOn = saleClosedOn
+        fields.apply(to: &input)
+        if fields.firstName == nil { input.firstName = nil }
         let outcome = try storeCall { () throws(StoreError) in try store.editContact(input) }
         print(outcome == .unchanged ? "\(contact.email): nothing changed" : "\(contact.email): updated")
         return .ok
