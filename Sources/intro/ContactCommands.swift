@@ -77,8 +77,7 @@ struct ContactCommand: ParsableCommand {
           throw CommandFailure(.dataError, error.description)
         }
         fields.apply(to: &input)
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let contact = try storeCall { () throws(StoreError) in try store.addContact(input) }
         print("added contact \(contact.id): \(contact.name ?? contact.email) <\(contact.email)>")
         return .ok
@@ -99,8 +98,7 @@ struct ContactCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let contact = try findContact(email, in: store)
         var input = ContactInput(email: contact.email, normalizedEmail: try addressKey(email))
         fields.apply(to: &input)
@@ -123,8 +121,7 @@ struct ContactCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let contacts = try storeCall { () throws(StoreError) in
           try store.contacts(clientsOnly: clients, search: search)
         }
@@ -155,8 +152,7 @@ struct ContactCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let contact = try findContact(email, in: store)
         let referrals = try storeCall { () throws(StoreError) in try store.referrals(introducerID: contact.id)
         }
@@ -201,8 +197,7 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let contacts: [Contact] =
           if let email { [try findContact(email, in: store)] } else {
             try storeCall { () throws(StoreError) in try store.contacts() }
@@ -257,8 +252,7 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         var mapping = config.importMap
         for entry in map {
           let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -296,8 +290,7 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let key = try addressKey(email)
         try storeCall { () throws(StoreError) in try store.suppress(normalizedEmail: key) }
         print("\(email) is do-not-contact")
@@ -319,8 +312,7 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let key = try addressKey(email)
         let report = try storeCall { () throws(StoreError) in try store.forget(normalizedEmail: key) }
         print(
@@ -352,7 +344,7 @@ struct Touch: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment) }
+      let store = try global.openStore(config)
       let contact = try findContact(email, in: store)
       let touch = try storeCall { () throws(StoreError) in
         try store.addTouch(

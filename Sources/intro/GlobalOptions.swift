@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IntroKit
 import IntroSMTP
+import IntroStore
 
 /// Options every command understands.
 struct GlobalOptions: ParsableArguments {
@@ -28,6 +29,11 @@ struct GlobalOptions: ParsableArguments {
     } catch {
       throw CommandFailure(.configuration, error.description)
     }
+  }
+
+  /// Opens (creating if needed) the store `config` names.
+  func openStore(_ config: IntroConfig) throws(CommandFailure) -> Store {
+    try storeCall { () throws(StoreError) in try StoreAccess.open(config, environment) }
   }
 
   /// Where `--debug` writes: standard error, one line at a time.

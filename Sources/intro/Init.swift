@@ -24,7 +24,7 @@ struct Init: ParsableCommand {
         print("config: \(location.path) (created; edit [rep] and [smtp])")
       }
       let config = try global.loadConfig()
-      let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment) }
+      let store = try global.openStore(config)
       print("store:  \(store.path)")
       return .ok
     }

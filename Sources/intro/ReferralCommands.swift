@@ -49,8 +49,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let introducer = try findContact(client, in: store)
         let person = try findContact(prospect, in: store)
         var input = ReferralInput(introducerID: introducer.id, prospectID: person.id)
@@ -91,8 +90,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let referrals = try storeCall { () throws(StoreError) in try store.referrals(stage: stage) }
         if json {
           printJSON(referrals)
@@ -123,8 +121,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         guard let referral = try storeCall({ () throws(StoreError) in try store.referral(id: id) }) else {
           throw CommandFailure(.dataError, "no referral \(id); see 'intro referral list'")
         }
@@ -162,8 +159,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         try storeCall { () throws(StoreError) in try store.addNote(referralID: id, note: text) }
         print("noted on referral \(id)")
         return .ok
@@ -183,8 +179,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try storeCall { () throws(StoreError) in try StoreAccess.open(config, global.environment)
-        }
+        let store = try global.openStore(config)
         let referral = try storeCall { () throws(StoreError) in
           try store.setStage(referralID: id, to: stage, note: note)
         }
