@@ -38,8 +38,17 @@ struct Secrets {
     } catch {
       throw ConfigError(file: file, "cannot run \(key): \(error)", fix: "check the command in [smtp]")
     }
+    // Drain stderr on its own thread: a command that writes a lot there must not
+    // block on a full pipe while stdout is being read.
+    let errorOutput = ErrorOutput()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      errorOutput.data = errors.fileHandleForReading.readDataToEndOfFile()
+      drained.signal()
+    }
     let secretData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    let errorData = errorOutput.data
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       let said = String(decoding: errorData.prefix(300), as: UTF8.self)
@@ -60,4 +69,11 @@ struct Secrets {
     }
     return secret
   }
+}
+
+/// Standard error of a secret command, filled by one thread and read after it signals.
+private final class ErrorOutput: @unchecked Sendable {
+  // @unchecked: written once on the draining thread before the semaphore is
+  // signalled, read only after waiting on it.
+  var data = Data()
 }
