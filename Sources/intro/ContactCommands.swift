@@ -49,7 +49,7 @@ struct ContactFields: ParsableArguments {
 struct ContactCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "contact",
-    abstract: "Add, list and show the people you work with: clients and prospects.",
+    abstract: "The people you work with, clients and prospects: add, edit, list, import, export, forget.",
     subcommands: [
       Add.self, Edit.self, List.self, Show.self, Import.self, Export.self, Suppress.self, Forget.self,
     ])

@@ -6,7 +6,7 @@ import IntroStore
 
 struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Check the configuration, and with --smtp the relay.",
+    abstract: "Check the configuration and the store, and with --smtp the relay.",
     discussion: """
       Prints where the configuration, outbox and relay are, and the libcurl in use. \
       With --smtp it connects to the relay, upgrades to TLS, logs in, prints the \
