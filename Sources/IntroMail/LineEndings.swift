@@ -32,6 +32,13 @@ public enum LineEndings {
     return out
   }
 
+  /// `bytes` with every line ending CRLF; an array that is already so is
+  /// returned as it is, without a copy (composed messages always are).
+  public static func normalizedToCRLF(_ bytes: [UInt8]) -> [UInt8] {
+    let clean = bytes.withUnsafeBufferPointer { buffer in isCRLFOnly(buffer) }
+    return clean ? bytes : normalizedToCRLF(bytes[...])
+  }
+
   /// True when every CR in `bytes` is followed by LF and every LF preceded by CR.
   public static func isCRLFOnly<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
     var previous: UInt8 = 0

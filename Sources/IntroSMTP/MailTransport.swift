@@ -13,6 +13,12 @@ public struct OutgoingMessage: Sendable, Hashable {
     self.envelope = envelope
     self.data = LineEndings.normalizedToCRLF(data)
   }
+
+  /// A message for `envelope` from bytes already in memory; CRLF-clean bytes are not copied.
+  public init(envelope: Envelope, data: [UInt8]) {
+    self.envelope = envelope
+    self.data = LineEndings.normalizedToCRLF(data)
+  }
 }
 
 /// Something that delivers messages: an SMTP relay, or the local outbox.

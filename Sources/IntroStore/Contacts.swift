@@ -155,11 +155,23 @@ extension Contact {
   }
 }
 
-/// Times in the store: UTC, ISO 8601, to the second.
+/// Times in the store: UTC, ISO 8601, to the second (`2026-11-23T09:30:00Z`),
+/// so they sort as text. Formatted by hand: the delivery journal writes a few
+/// per message, and a Foundation formatter costs more than the SQL.
 enum Timestamp {
   static func format(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+      + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+  }
+
+  /// Reads what ``format(_:)`` wrote (and any ISO 8601 instant with a Z or offset).
+  static func parse(_ text: String) -> Date? {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: date)
+    return formatter.date(from: text)
   }
 }

@@ -64,9 +64,12 @@ extension Store {
       report.contacts = ids.count
       report.messages +=
         try Int.fetchOne(
-          db, sql: "SELECT count(*) FROM messages WHERE lower(recipient) = ?", arguments: [normalizedEmail])
+          db, sql: "SELECT count(*) FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
+          arguments: [normalizedEmail, normalizedEmail])
         ?? 0
-      try db.execute(sql: "DELETE FROM messages WHERE lower(recipient) = ?", arguments: [normalizedEmail])
+      try db.execute(
+        sql: "DELETE FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
+        arguments: [normalizedEmail, normalizedEmail])
       let hash = try Self.addressHash(db, normalizedEmail)
       try db.execute(
         sql:

@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104), for the keyed hashes that
 /// keep a forgotten address suppressed without keeping the address.
-enum SHA256 {
+public enum SHA256 {
   private static let k: [UInt32] = [
     0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
     0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
@@ -12,7 +12,8 @@ enum SHA256 {
     0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
   ]
 
-  static func hash(_ message: [UInt8]) -> [UInt8] {
+  /// The 32-byte digest of `message`.
+  public static func hash(_ message: [UInt8]) -> [UInt8] {
     var h: [UInt32] = [
       0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
@@ -57,7 +58,8 @@ enum SHA256 {
     return hash(block.map { $0 ^ 0x5c } + inner)
   }
 
-  static func hex(_ bytes: [UInt8]) -> String {
+  /// Lower-case hexadecimal.
+  public static func hex(_ bytes: [UInt8]) -> String {
     bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
   }
 

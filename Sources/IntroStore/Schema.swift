@@ -130,6 +130,25 @@ enum Schema {
           )
           """)
     }
+    migrator.registerMigration("v3-delivery-journal") { db in
+      // What the send pipeline needs to resume, retry and explain a message:
+      // the envelope sender, the address key suppressions are checked against,
+      // the kernel boot id of the run that claimed it (a process crash and a
+      // power loss need different recoveries), and its attempt history.
+      try db.execute(
+        sql: """
+          ALTER TABLE batches ADD COLUMN audience TEXT;
+          ALTER TABLE messages ADD COLUMN envelope_sender TEXT;
+          ALTER TABLE messages ADD COLUMN recipient_key TEXT;
+          ALTER TABLE messages ADD COLUMN boot_id TEXT;
+          ALTER TABLE messages ADD COLUMN attempt_count INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE messages ADD COLUMN first_attempt_at TEXT;
+          ALTER TABLE messages ADD COLUMN sent_at TEXT;
+          ALTER TABLE messages ADD COLUMN last_error TEXT;
+          CREATE INDEX messages_recipient_key ON messages(recipient_key);
+          CREATE INDEX delivery_attempts_message ON delivery_attempts(message_id);
+          """)
+    }
     return migrator
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 internal import GRDB
+import Synchronization
 
 /// The rep's memory: one SQLite file (WAL, foreign keys on, every write
 /// transaction `BEGIN IMMEDIATE` with a busy timeout so two processes wait
@@ -11,6 +12,8 @@ public final class Store: Sendable {
   /// The database file.
   public let path: String
   let database: DatabaseQueue
+  /// The connection's `synchronous` setting, so it is changed only when it must be.
+  private let flushesCommits = Mutex<Bool?>(nil)
 
   /// Opens (creating if needed) the store at `path` and brings its schema up to date.
   public init(path: String, busyTimeout: TimeInterval = 10) throws(StoreError) {
@@ -66,10 +69,28 @@ public final class Store: Sendable {
     }
   }
 
-  /// Runs `body` in an IMMEDIATE transaction (GRDB's default for writes).
+  /// Runs `body` in an IMMEDIATE transaction, flushed to disk on commit.
   func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    try write(durable: true, body)
+  }
+
+  /// Runs `body` in an IMMEDIATE transaction whose commit is flushed to disk
+  /// (`durable`, `synchronous = FULL`) or only written to the write-ahead log
+  /// (`synchronous = NORMAL`): such a commit survives the process being killed,
+  /// because the log is in the kernel's page cache, but not a power loss.
+  /// The delivery journal decides per commit which one it needs.
+  func write<T>(durable: Bool, _ body: (Database) throws -> T) throws(StoreError) -> T {
     do {
-      return try database.write(body)
+      return try database.writeWithoutTransaction { db in
+        try setDurable(durable, db)
+        var result: T?
+        try db.inTransaction(.immediate) {
+          result = try body(db)
+          return .commit
+        }
+        guard let result else { throw StoreError(.database, "a transaction returned nothing") }
+        return result
+      }
     } catch let error as StoreError {
       throw error
     } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -78,6 +99,13 @@ public final class Store: Sendable {
     } catch {
       throw StoreError(.database, "writing \(path): \(Self.describe(error))")
     }
+  }
+
+  /// Sets `synchronous` for the next commits; called on the database's queue.
+  func setDurable(_ durable: Bool, _ db: Database) throws {
+    if flushesCommits.withLock({ $0 }) == durable { return }
+    try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+    flushesCommits.withLock { $0 = durable }
   }
 
   /// GRDB's description without the statement's arguments (they hold personal data).

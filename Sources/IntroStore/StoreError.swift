@@ -10,6 +10,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     case notFound
     case invalidInput
     case database
+    /// Another run holds the store's send lock.
+    case busy
   }
 
   public let kind: Kind

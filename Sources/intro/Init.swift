@@ -60,6 +60,7 @@ func storeCall<T>(_ body: () throws(StoreError) -> T) throws(CommandFailure) -> 
       switch error.kind {
       case .permissions, .database: .configuration
       case .invalidInput, .notFound: .dataError
+      case .busy: .temporaryFailure
       }
     throw CommandFailure(status, error.description)
   }

@@ -16,8 +16,7 @@ struct Intro: ParsableCommand {
       """,
     subcommands: [
       Init.self, ContactCommand.self, ReferralCommand.self, Touch.self, Render.self, Templates.self,
-      Deliver.self,
-      Doctor.self,
+      Send.self, Log.self, Resolve.self, Deliver.self, Doctor.self,
     ]
   )
 }

@@ -107,8 +107,9 @@ public final class SMTPSink: @unchecked Sendable {
   private let child: ChildProcess
   public let directory: TemporaryDirectory
 
-  /// Starts `smtp-sink` with extra `flags`, dumping each message into a folder.
-  public init(flags: [String] = []) throws {
+  /// Starts `smtp-sink` with extra `flags`, dumping each message into a folder,
+  /// on `port` (a free one if nil).
+  public init(flags: [String] = [], port: Int? = nil) throws {
     let binary = "/usr/sbin/smtp-sink"
     guard FileManager.default.isExecutableFile(atPath: binary) else {
       throw TestEnvironmentError("smtp-sink is missing: run make test, which installs postfix")
@@ -116,12 +117,12 @@ public final class SMTPSink: @unchecked Sendable {
     directory = try TemporaryDirectory()
     // smtp-sink drops root privileges to nobody, who must be able to write the dumps.
     chmod(directory.path, 0o777)
-    port = try freePort()
+    self.port = try port ?? freePort()
     var arguments = flags + ["-d", directory.path + "/%M."]
     if geteuid() == 0 { arguments += ["-u", "nobody"] }
-    arguments += ["127.0.0.1:\(port)", "64"]
+    arguments += ["127.0.0.1:\(self.port)", "64"]
     child = try ChildProcess(binary, arguments)
-    guard waitForListener(port: port) else {
+    guard waitForListener(port: self.port) else {
       child.stop()
       throw TestEnvironmentError("smtp-sink did not start: \(child.standardError())")
     }

@@ -88,6 +88,18 @@ public struct ConfigLoader: Sendable {
       config.templates = IntroConfig.TemplateSettings(path: try templates.string("path"))
       try templates.finish()
     }
+    if var send = try reader.section("send") {
+      if let rate = try send.integer("messages_per_minute") {
+        guard rate >= 0 else {
+          throw send.error(
+            "messages_per_minute must be 0 (no limit) or more", at: "messages_per_minute",
+            fix: "set messages_per_minute = 60 for one message a second")
+        }
+        config.send.messagesPerMinute = rate == 0 ? nil : rate
+      }
+      config.send.lockWait = try send.seconds("wait") ?? config.send.lockWait
+      try send.finish()
+    }
     if var section = try reader.section("import") {
       config.importMap = try section.stringTable("map") ?? [:]
       try section.finish()

@@ -14,6 +14,8 @@ public struct IntroConfig: Sendable {
   public var store = StoreSettings()
   /// Where the rep's own templates live.
   public var templates = TemplateSettings()
+  /// How batches are sent.
+  public var send = SendSettings()
   /// `[import] map`: store field → the CSV header that holds it.
   public var importMap: [String: String] = [:]
 
@@ -47,6 +49,14 @@ public struct IntroConfig: Sendable {
     public var responseTimeout: Double = 600
     public var messageTimeout: Double = 1200
     public var parallel: Int = 4
+  }
+
+  /// The `[send]` section.
+  public struct SendSettings: Sendable, Equatable {
+    /// At most this many messages start per minute over all connections; nil for no limit.
+    public var messagesPerMinute: Int?
+    /// Seconds a `send` waits for another run on the same store to finish.
+    public var lockWait: Double = 10
   }
 
   /// The `[templates]` section.

@@ -42,6 +42,8 @@ public struct ComposedMessage: Sendable {
   public let sender: EnvelopeAddress
   /// Every recipient across To, Cc and Bcc, once each (by normalised address), in that order.
   public let recipients: [EnvelopeAddress]
+  /// The Message-ID header's value, with its angle brackets.
+  public let messageID: String
 
   /// One envelope per recipient: `intro` sends one SMTP transaction each.
   public var envelopes: [Envelope] { recipients.map { Envelope(sender: sender, recipient: $0) } }
@@ -92,7 +94,8 @@ public enum MessageComposer {
     {
       recipients.append(mailbox.address)
     }
-    return ComposedMessage(data: data, sender: draft.from.address, recipients: recipients)
+    return ComposedMessage(
+      data: data, sender: draft.from.address, recipients: recipients, messageID: draft.messageID)
   }
 
   static func longestLine(_ bytes: [UInt8]) -> Int {
@@ -133,13 +136,25 @@ public enum MessageID {
   }
 }
 
-/// `Mon, 23 Nov 2026 22:30:00 +0100`.
+/// `Mon, 23 Nov 2026 22:30:00 +0100`: English names whatever the locale.
+/// Formatted by hand: a Foundation date formatter costs more than composing
+/// the rest of the message, and a batch makes one per message.
 enum RFC5322Date {
+  private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+  private static let months = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+  ]
+
   static func format(_ date: Date, timeZone: TimeZone) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = timeZone
-    formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss xx"
-    return formatter.string(from: date)
+    let offset = timeZone.secondsFromGMT(for: date)
+    var local = time_t(date.timeIntervalSince1970.rounded(.down)) + time_t(offset)
+    var parts = tm()
+    gmtime_r(&local, &parts)
+    func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let minutes = abs(offset) / 60
+    let zone = (offset < 0 ? "-" : "+") + two(minutes / 60) + two(minutes % 60)
+    return
+      "\(days[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+      + "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec))) \(zone)"
   }
 }

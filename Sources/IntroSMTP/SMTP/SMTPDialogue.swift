@@ -77,8 +77,9 @@ final class SMTPDialogue {
 
   func libcurlNote(_ text: String) {
     for line in Self.lines(text) {
-      if let range = line.range(of: "SSL connection using ") {
-        tlsSession = String(line[range.upperBound...])
+      let marker = "SSL connection using "
+      if line.hasPrefix(marker) {
+        tlsSession = String(line.dropFirst(marker.count))
       }
       emit(2, "* " + line)
     }
@@ -105,12 +106,12 @@ final class SMTPDialogue {
     }
   }
 
-  private func emit(_ level: Int, _ line: String) {
+  private func emit(_ level: Int, _ line: @autoclosure () -> String) {
     guard let trace, trace.level >= level else { return }
-    trace.write(prefix + line)
+    trace.write(prefix + line())
   }
 
   private static func lines(_ text: String) -> [String] {
-    text.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }).map(String.init)
+    text.utf8.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).map { String(Substring($0)) }
   }
 }

@@ -1,0 +1,235 @@
+import Foundation
+import IntroMail
+public import IntroStore
+
+/// Who a batch goes to.
+public enum Audience: Sendable {
+  /// One contact, by address or id.
+  case contact(String)
+  /// The introducer of one referral (the template gets `client`, `prospect`, `referral`).
+  case referral(Int64)
+  /// Each row of a CSV file is a recipient; its columns are the context.
+  case csv(path: String, encoding: CSVEncoding, delimiter: UInt8?)
+  /// Every client in the store that matches all the filters; do-not-contact clients are left out.
+  case clients([ContactFilter])
+
+  /// How `intro log` and the batch record describe it.
+  public var description: String {
+    switch self {
+    case .contact(let who): "--to \(who)"
+    case .referral(let id): "--referral \(id)"
+    case .csv(let path, _, _): "--csv \(path)"
+    case .clients(let filters):
+      (["--clients"] + filters.map { "--where '\($0.text)'" }).joined(separator: " ")
+    }
+  }
+}
+
+/// `--where FIELD OP VALUE` on clients: `satisfaction>=8`, `company=Acme`,
+/// `title~director` (contains, any case), `client_since<2025-01-01`.
+public struct ContactFilter: Sendable {
+  /// The fields a filter may name.
+  public static let fields = [
+    "email", "name", "first_name", "last_name", "company", "title", "phone", "notes", "satisfaction",
+    "client_since", "sale_closed_on", "time_zone", "prospect",
+  ]
+  public let text: String
+  let field: String
+  let operation: String
+  let value: String
+
+  /// Parses `expression`; the error says what is wrong and what is allowed.
+  public init(_ expression: String) throws(AudienceError) {
+    text = expression
+    let operators = ["!=", ">=", "<=", "=", ">", "<", "~"]
+    guard
+      let (range, firstOperator) = operators.lazy.compactMap({ op in
+        expression.range(of: op).map { ($0, op) }
+      }).min(by: { $0.0.lowerBound < $1.0.lowerBound })
+    else {
+      throw AudienceError(
+        "--where '\(expression)' has no comparison; write FIELD=VALUE, FIELD>=N, FIELD~TEXT (contains)")
+    }
+    // "a>=b": the earliest match may be ">" inside ">="; prefer the two-character operator there.
+    var op = firstOperator
+    var opRange = range
+    if let longer = operators.first(where: { $0.count == 2 && expression[range.lowerBound...].hasPrefix($0) })
+    {
+      op = longer
+      opRange = range.lowerBound..<expression.index(range.lowerBound, offsetBy: 2)
+    }
+    field = expression[..<opRange.lowerBound].trimmingCharacters(in: .whitespaces).lowercased()
+    value = expression[opRange.upperBound...].trimmingCharacters(in: .whitespaces)
+    operation = op
+    guard Self.fields.contains(field) else {
+      throw AudienceError(
+        "--where '\(expression)': '\(field)' is not a contact field; use one of \(Self.fields.joined(separator: ", "))"
+      )
+    }
+  }
+
+  /// Whether `contact` passes.
+  public func matches(_ contact: Contact) -> Bool {
+    let actual: String? =
+      switch field {
+      case "email": contact.email
+      case "name": contact.name
+      case "first_name": contact.firstName
+      case "last_name": contact.lastName
+      case "company": contact.company
+      case "title": contact.title
+      case "phone": contact.phone
+      case "notes": contact.notes
+      case "satisfaction": contact.satisfaction.map(String.init)
+      case "client_since": contact.clientSince
+      case "sale_closed_on": contact.saleClosedOn
+      case "time_zone": contact.timeZone
+      case "prospect": contact.isProspect ? "yes" : "no"
+      default: nil
+      }
+    guard let actual else { return operation == "!=" }
+    if operation == "~" { return actual.localizedCaseInsensitiveContains(value) }
+    let order: ComparisonResult
+    if let left = Double(actual), let right = Double(value) {
+      order = left < right ? .orderedAscending : left > right ? .orderedDescending : .orderedSame
+    } else {
+      order = actual.caseInsensitiveCompare(value)
+    }
+    switch operation {
+    case "=": return order == .orderedSame
+    case "!=": return order != .orderedSame
+    case ">=": return order != .orderedAscending
+    case "<=": return order != .orderedDescending
+    case ">": return order == .orderedDescending
+    default: return order == .orderedAscending
+    }
+  }
+}
+
+/// An audience that cannot be built: a contact or referral that is not there, a bad filter.
+public struct AudienceError: Error, Sendable, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+extension Audience {
+  /// Calls `body` with each member in order. Members from the store are read
+  /// first, so `body` may run inside a store transaction; CSV rows stream.
+  /// - Returns: problems with rows that have no member (a ragged CSV row, an unreadable file).
+  func forEachMember(
+    store: Store, context: SendContext, _ body: (AudienceMember) throws(StoreError) -> Void
+  ) throws(SendError) -> [PreflightIssue] {
+    switch self {
+    case .contact(let who):
+      let contact = try Self.findContact(who, in: store)
+      try storeStep { () throws(StoreError) in
+        try body(
+          AudienceMember(
+            source: "contact \(contact.email)", context: context.forContact(contact), contactID: contact.id,
+            doNotContact: contact.doNotContact))
+      }
+      return []
+    case .referral(let id):
+      let (referral, introducer, prospect) = try storeStep { () throws(StoreError) in
+        guard let referral = try store.referral(id: id) else {
+          throw StoreError(.notFound, "there is no referral \(id); see 'intro referral list'")
+        }
+        guard let introducer = try store.contact(id: referral.introducerID),
+          let prospect = try store.contact(id: referral.prospectID)
+        else { throw StoreError(.notFound, "referral \(id) names a contact that is no longer in the store") }
+        return (referral, introducer, prospect)
+      }
+      try storeStep { () throws(StoreError) in
+        try body(
+          AudienceMember(
+            source: "referral \(id)",
+            context: context.forReferral(referral, introducer: introducer, prospect: prospect),
+            contactID: introducer.id, referralID: id, doNotContact: introducer.doNotContact))
+      }
+      return []
+    case .clients(let filters):
+      let clients = try storeStep { () throws(StoreError) in try store.contacts(clientsOnly: true) }
+        .filter { contact in !contact.doNotContact && filters.allSatisfy { $0.matches(contact) } }
+      for contact in clients {
+        try storeStep { () throws(StoreError) in
+          try body(
+            AudienceMember(
+              source: "contact \(contact.email)", context: context.forContact(contact), contactID: contact.id)
+          )
+        }
+      }
+      return []
+    case .csv(let path, let encoding, let delimiter):
+      return try forEachRow(path: path, encoding: encoding, delimiter: delimiter, context: context, body)
+    }
+  }
+
+  private func forEachRow(
+    path: String, encoding: CSVEncoding, delimiter: UInt8?, context: SendContext,
+    _ body: (AudienceMember) throws(StoreError) -> Void
+  ) throws(SendError) -> [PreflightIssue] {
+    var issues: [PreflightIssue] = []
+    do {
+      var reader = try CSVReader(path: path, encoding: encoding, delimiter: delimiter)
+      guard let (_, header) = try reader.next() else {
+        throw CSVError(line: 1, message: "the file is empty; the first row must name the columns")
+      }
+      while let (line, fields) = try reader.next() {
+        if fields == [""] { continue }
+        guard fields.count == header.count else {
+          issues.append(
+            PreflightIssue(
+              source: "line \(line)", field: "row",
+              reason: "\(fields.count) fields; the header has \(header.count)"))
+          continue
+        }
+        try storeStep { () throws(StoreError) in
+          try body(
+            AudienceMember(source: "line \(line)", context: context.forRow(header: header, fields: fields)))
+        }
+      }
+    } catch let error as CSVError {
+      issues.append(PreflightIssue(source: "line \(error.line)", field: "file", reason: error.message))
+    } catch let error as SendError {
+      throw error
+    } catch {
+      throw .audience(AudienceError("\(path): \(error)"))
+    }
+    return issues
+  }
+
+  /// A contact by id or address.
+  static func findContact(_ who: String, in store: Store) throws(SendError) -> Contact {
+    let found = try storeStep { () throws(StoreError) -> Contact? in
+      if let id = Int64(who) { return try store.contact(id: id) }
+      let key: String
+      do throws(AddressError) {
+        key = try StoreAccess.key(for: who)
+      } catch {
+        throw StoreError(.invalidInput, "--to \(who): \(error)")
+      }
+      return try store.contact(normalizedEmail: key)
+    }
+    guard let found else {
+      throw .audience(AudienceError("no contact \(who) in the store; add one with 'intro contact add'"))
+    }
+    return found
+  }
+}
+
+/// Why `intro send` stopped before sending anything.
+public enum SendError: Error, Sendable, CustomStringConvertible {
+  case audience(AudienceError)
+  case store(StoreError)
+
+  public var description: String {
+    switch self {
+    case .audience(let error): error.description
+    case .store(let error): error.description
+    }
+  }
+}
+
+private func storeStep<T>(_ body: () throws(StoreError) -> T) throws(SendError) -> T {
+  do { return try body() } catch { throw .store(error) }
+}

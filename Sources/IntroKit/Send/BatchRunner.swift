@@ -1,0 +1,436 @@
+import Foundation
+public import IntroMail
+public import IntroSMTP
+public import IntroStore
+import Synchronization
+
+/// When a deferred message is tried again, and when it is given up.
+public struct RetryPolicy: Sendable {
+  /// The wait after the first 4xx.
+  public var firstDelay: TimeInterval = 300
+  /// The longest wait between two attempts.
+  public var maxDelay: TimeInterval = 4000
+  /// After this long since the first attempt, a 4xx fails the message (`expired`).
+  public var lifetime: TimeInterval = 5 * 86_400
+  /// Up to this fraction is added at random, so deferred messages do not return in a herd.
+  public var jitter: Double = 0.1
+
+  public init() {}
+
+  /// When to try again after the `attempts`-th attempt failed temporarily:
+  /// 300 s, 600 s, 1200 s, 2400 s, then 4000 s, each plus up to 10%.
+  public func nextAttempt(after attempts: Int, now: Date) -> Date {
+    let doubling = firstDelay * pow(2, Double(max(0, attempts - 1)))
+    let delay = min(doubling, maxDelay)
+    return now.addingTimeInterval(delay * (1 + Double.random(in: 0...jitter)))
+  }
+
+  /// Whether a message first tried at `firstAttempt` has run out of time.
+  public func isExpired(firstAttempt: Date, now: Date) -> Bool {
+    now.timeIntervalSince(firstAttempt) >= lifetime
+  }
+}
+
+/// How a run goes: how many, how fast, how patient.
+public struct SendOptions: Sendable {
+  /// Stop after this many messages have been tried; nil for no limit.
+  public var limit: Int? = 1
+  /// At most this many messages start per minute, over all connections; nil for no limit.
+  public var messagesPerMinute: Double?
+  /// Messages claimed per durable commit (see ``BatchRunner``).
+  public var claimGroup = 64
+  /// Consecutive connection, TLS or login failures that stop the run.
+  public var circuitBreaker = 3
+  public var retry = RetryPolicy()
+
+  public init() {}
+}
+
+/// Counts of what a run did, for the progress bar and the summary.
+public struct SendCounts: Sendable, Equatable, Codable {
+  /// Messages the run set out to send.
+  public var total = 0
+  public var sent = 0
+  public var deferred = 0
+  public var failed = 0
+  public var uncertain = 0
+  public var suppressed = 0
+  /// Tried, but the relay could not be reached: left as they were.
+  public var notSent = 0
+
+  public init() {}
+
+  /// Messages that have an outcome in this run.
+  public var done: Int { sent + deferred + failed + uncertain + suppressed + notSent }
+}
+
+/// Why a run ended before its messages were all tried.
+public enum SendStop: Sendable, Equatable {
+  /// `--limit` was reached.
+  case limit
+  /// Three connection, TLS or login failures in a row; `configuration` when a
+  /// person must fix something (TLS, login), else the relay is unreachable.
+  case circuitBreaker(configuration: Bool, lastError: String)
+  /// The run was asked to stop (Ctrl-C).
+  case interrupted
+}
+
+/// What a run did.
+public struct SendReport: Sendable {
+  public var counts: SendCounts
+  public var stop: SendStop?
+  public var elapsed: TimeInterval
+  /// Messages of the run set still waiting (pending, or deferred and not yet due).
+  public var remaining: Int
+}
+
+/// Delivers stored messages and journals every step.
+///
+/// ## Durability without one flush per message
+///
+/// A message's state must be committed before the next network step, yet a
+/// flush (`fsync`) costs milliseconds. The journal uses two kinds of commit:
+///
+/// 1. **Claims are flushed.** Messages are claimed (`pending → sending`) a group
+///    at a time (``SendOptions/claimGroup``) in one commit with
+///    `synchronous = FULL`. Each claimed message carries the kernel boot id of
+///    the run.
+/// 2. **Everything else is written, not flushed.** `in_data` (before the body
+///    goes out) and the outcome (before the connection's next command) are
+///    committed with `synchronous = NORMAL`: the commit is in the write-ahead
+///    log in the kernel's page cache, so it survives the process being killed at
+///    any instant, and costs tens of microseconds, not milliseconds.
+/// 3. **Group commit.** Sessions on parallel connections hand their state
+///    changes to one committer; whichever session arrives while no commit runs
+///    commits everything queued, so four connections share one transaction.
+///
+/// After a crash, the next run (holding the store's run lock) settles what was
+/// left (``Store/recoverInterrupted(bootID:now:)``): `sending` on the same boot
+/// means the process died before the body, so the message goes again; `in_data`
+/// means the server may have it, so it is `uncertain`. After a power loss the
+/// unflushed tail of the log is gone and a message may be back at `sending`
+/// although it was sent; the boot id differs, so every such message becomes
+/// `uncertain` instead of being sent twice. Flushed claims guarantee no message
+/// can fall back to `pending`.
+public final class BatchRunner: Sendable {
+  private let store: Store
+  private let transport: any MailTransport
+  private let options: SendOptions
+  private let bootID: String
+  private let stopRequested = Atomic(false)
+
+  public init(
+    store: Store, transport: any MailTransport, options: SendOptions, bootID: String = BootID.current
+  ) {
+    self.store = store
+    self.transport = transport
+    self.options = options
+    self.bootID = bootID
+  }
+
+  /// Asks a running ``run(_:progress:)`` to stop after the messages in flight.
+  public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+  /// Sends the stored messages `ids` in order over the transport's parallel sessions.
+  /// Call with the store's ``RunLock`` held and after recovering interrupted runs.
+  /// - Parameter progress: called after every outcome, from a session's thread.
+  public func run(_ ids: [Int64], progress: @escaping @Sendable (SendCounts) -> Void = { _ in })
+    throws(StoreError) -> SendReport
+  {
+    let started = Date()
+    let shared = RunState(ids: ids, limit: options.limit)
+    let journal = GroupCommit(store: store)
+    let pacer = Pacer(perMinute: options.messagesPerMinute)
+    let sessions = max(1, min(transport.parallelism, ids.count))
+    let group = DispatchGroup()
+    for number in 1...sessions where !ids.isEmpty {
+      group.enter()
+      let thread = Thread { [self] in
+        defer { group.leave() }
+        let session = transport.openSession(number: number)
+        defer { session.close() }
+        while !stopRequested.load(ordering: .relaxed) {
+          let next: ClaimedMessage?
+          do throws(StoreError) {
+            next = try shared.next(group: options.claimGroup, claim: claim)
+          } catch {
+            shared.fail(error)
+            break
+          }
+          guard let message = next else { break }
+          pacer.wait()
+          do throws(StoreError) {
+            try deliver(message, over: session, journal: journal, shared: shared)
+          } catch {
+            shared.fail(error)
+            break
+          }
+          progress(shared.counts)
+        }
+      }
+      thread.name = "intro-send-\(number)"
+      thread.start()
+    }
+    group.wait()
+    // Claimed but never tried: back as they were, untouched.
+    let leftovers = shared.drain()
+    try store.record(leftovers.map { .released(id: $0.id, state: $0.previousState) }, durable: true)
+    if let failure = shared.failure { throw failure }
+    var stop = shared.stop
+    if stop == nil && stopRequested.load(ordering: .relaxed) && shared.hasMore { stop = .interrupted }
+    if stop == nil && shared.hasMore && options.limit != nil { stop = .limit }
+    let remaining = try store.stateCounts(ids: ids)
+    return SendReport(
+      counts: shared.counts, stop: stop, elapsed: Date().timeIntervalSince(started),
+      remaining: (remaining[.pending] ?? 0) + (remaining[.deferred] ?? 0))
+  }
+
+  private func claim(_ ids: ArraySlice<Int64>) throws(StoreError) -> (
+    claimed: [ClaimedMessage], suppressed: Int
+  ) {
+    try store.claim(Array(ids), bootID: bootID)
+  }
+
+  /// One attempt: deliver, decide, journal. The outcome is committed before the
+  /// session's next command.
+  private func deliver(
+    _ message: ClaimedMessage, over session: any MailSession, journal: GroupCommit, shared: RunState
+  ) throws(StoreError) {
+    let started = Date()
+    let result: DeliveryResult
+    do {
+      let envelope = Envelope(
+        sender: try EnvelopeAddress(message.sender), recipient: try EnvelopeAddress(message.recipient))
+      let outgoing = OutgoingMessage(envelope: envelope, data: message.body)
+      result = session.deliver(outgoing) {
+        // The 354 is in: record in_data before the first byte of the body leaves.
+        do throws(StoreError) {
+          try journal.commit(.bodyStarted(id: message.id))
+        } catch {
+          shared.fail(error)
+        }
+      }
+    } catch {
+      result = DeliveryResult(outcome: .permanent, stage: .mailFrom, detail: "invalid address: \(error)")
+    }
+    let now = Date()
+    let verdict = Verdict(message: message, result: result, now: now, policy: options.retry)
+    let attempt = AttemptRecord(
+      startedAt: started, finishedAt: now, outcome: result.outcome.rawValue, stage: result.stage.rawValue,
+      smtpCode: result.responseCode, smtpText: result.serverText, detail: result.detail, bootID: bootID)
+    try journal.commit(
+      .finished(
+        id: message.id, state: verdict.state, attempt: attempt, nextAttemptAt: verdict.nextAttempt,
+        note: verdict.note, charged: !verdict.isConnectionFailure))
+    shared.record(verdict, result: result, breaker: options.circuitBreaker)
+  }
+}
+
+/// What one attempt means for its message.
+struct Verdict {
+  var state: MessageState
+  var nextAttempt: Date?
+  var note: String?
+  /// The relay could not be reached or refused the login: the message never left
+  /// and is put back as it was; three in a row stop the run.
+  var isConnectionFailure = false
+  var isConfiguration = false
+
+  init(message: ClaimedMessage, result: DeliveryResult, now: Date, policy: RetryPolicy) {
+    let summary = result.description
+    switch result.outcome {
+    case .delivered:
+      state = .sent
+    case .permanent:
+      state = .failed
+      note = summary
+    case .uncertain:
+      state = .uncertain
+      note = summary
+    case .configuration:
+      state = message.previousState
+      note = summary
+      isConnectionFailure = true
+      isConfiguration = true
+    case .temporary:
+      switch result.stage {
+      case .connect, .tls, .greeting, .ehlo, .startTLS, .auth, .outbox:
+        state = message.previousState
+        note = summary
+        isConnectionFailure = true
+      default:
+        if policy.isExpired(firstAttempt: message.firstAttemptAt ?? now, now: now) {
+          state = .failed
+          note = "expired: still refused after \(Int(policy.lifetime / 86_400)) days; \(summary)"
+        } else {
+          state = .deferred
+          nextAttempt = policy.nextAttempt(after: message.attemptCount + 1, now: now)
+          note = summary
+        }
+      }
+    }
+  }
+}
+
+/// The run's shared state: the messages still to claim, the claimed ones not
+/// yet handed out, the counts and the circuit breaker.
+private final class RunState: Sendable {
+  private struct Fields {
+    var ids: [Int64]
+    var position = 0
+    var buffer: [ClaimedMessage] = []
+    var bufferPosition = 0
+    var limit: Int?
+    var counts = SendCounts()
+    var consecutiveConnectionFailures = 0
+    var stop: SendStop?
+    var failure: StoreError?
+  }
+
+  private let fields: Mutex<Fields>
+
+  init(ids: [Int64], limit: Int?) {
+    var initial = Fields(ids: ids, limit: limit)
+    initial.counts.total = limit.map { min($0, ids.count) } ?? ids.count
+    fields = Mutex(initial)
+  }
+
+  var counts: SendCounts { fields.withLock { $0.counts } }
+  var stop: SendStop? { fields.withLock { $0.stop } }
+  var failure: StoreError? { fields.withLock { $0.failure } }
+  var hasMore: Bool {
+    fields.withLock { $0.position < $0.ids.count || $0.bufferPosition < $0.buffer.count }
+  }
+
+  /// The next message to try, claiming the next group when the claimed ones run out.
+  /// Claiming happens under the lock: the other sessions wait for it, which is
+  /// what keeps a message from being claimed twice.
+  func next(
+    group: Int, claim: (ArraySlice<Int64>) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int)
+  )
+    throws(StoreError) -> ClaimedMessage?
+  {
+    try fields.withLock { (state: inout Fields) throws(StoreError) -> ClaimedMessage? in
+      while true {
+        guard state.stop == nil, state.failure == nil else { return nil }
+        if state.bufferPosition < state.buffer.count {
+          defer { state.bufferPosition += 1 }
+          return state.buffer[state.bufferPosition]
+        }
+        let allowed = state.limit ?? Int.max
+        guard state.position < state.ids.count, allowed > 0 else { return nil }
+        let end = min(state.ids.count, state.position + min(group, allowed))
+        let (claimed, suppressed) = try claim(state.ids[state.position..<end])
+        state.position = end
+        state.buffer = claimed
+        state.bufferPosition = 0
+        state.counts.suppressed += suppressed
+        if let limit = state.limit { state.limit = limit - claimed.count }
+      }
+    }
+  }
+
+  func record(_ verdict: Verdict, result: DeliveryResult, breaker: Int) {
+    fields.withLock { state in
+      if verdict.isConnectionFailure {
+        state.counts.notSent += 1
+        state.consecutiveConnectionFailures += 1
+        if state.consecutiveConnectionFailures >= breaker, state.stop == nil {
+          state.stop = .circuitBreaker(configuration: verdict.isConfiguration, lastError: result.description)
+        }
+        return
+      }
+      state.consecutiveConnectionFailures = 0
+      switch verdict.state {
+      case .sent: state.counts.sent += 1
+      case .deferred: state.counts.deferred += 1
+      case .failed: state.counts.failed += 1
+      case .uncertain: state.counts.uncertain += 1
+      default: break
+      }
+    }
+  }
+
+  func fail(_ error: StoreError) {
+    fields.withLock { state in
+      if state.failure == nil { state.failure = error }
+    }
+  }
+
+  /// The claimed messages no session took.
+  func drain() -> [ClaimedMessage] {
+    fields.withLock { state in
+      defer { state.buffer = [] }
+      return Array(state.buffer[state.bufferPosition...])
+    }
+  }
+}
+
+/// Commits journal updates from parallel sessions, several per transaction.
+///
+/// A session queues its update and waits until a commit includes it. If no
+/// commit is running, the session runs one itself for everything queued so
+/// far; sessions that queue meanwhile are carried by the next one.
+private final class GroupCommit: @unchecked Sendable {
+  // @unchecked: every field is guarded by `condition`.
+  private let store: Store
+  private let condition = NSCondition()
+  private var queue: [DeliveryUpdate] = []
+  private var queued = 0
+  private var committed = 0
+  private var committing = false
+  private var failure: StoreError?
+
+  init(store: Store) { self.store = store }
+
+  func commit(_ update: DeliveryUpdate) throws(StoreError) {
+    condition.lock()
+    defer { condition.unlock() }
+    queue.append(update)
+    queued += 1
+    let ticket = queued
+    while committed < ticket {
+      if let failure { throw failure }
+      if committing {
+        condition.wait()
+        continue
+      }
+      committing = true
+      let updates = queue
+      let upTo = queued
+      queue = []
+      condition.unlock()
+      var error: StoreError?
+      do throws(StoreError) {
+        try store.record(updates)
+      } catch let caught {
+        error = caught
+      }
+      condition.lock()
+      committing = false
+      if let error { failure = error } else { committed = upTo }
+      condition.broadcast()
+    }
+  }
+}
+
+/// Spaces message starts to at most `perMinute`, over all sessions.
+private final class Pacer: Sendable {
+  private let interval: TimeInterval
+  private let nextSlot = Mutex(Date.distantPast)
+
+  init(perMinute: Double?) {
+    interval = perMinute.map { $0 > 0 ? 60 / $0 : 0 } ?? 0
+  }
+
+  func wait() {
+    guard interval > 0 else { return }
+    let slot = nextSlot.withLock { next -> Date in
+      let slot = max(next, Date())
+      next = slot.addingTimeInterval(interval)
+      return slot
+    }
+    let delay = slot.timeIntervalSinceNow
+    if delay > 0 { usleep(UInt32(min(delay, 3600) * 1_000_000)) }
+  }
+}

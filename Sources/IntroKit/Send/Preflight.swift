@@ -1,0 +1,174 @@
+import Foundation
+public import IntroMail
+public import IntroStore
+public import IntroTemplates
+
+/// One recipient of a batch before rendering: where it came from and what the template reads.
+public struct AudienceMember: Sendable {
+  /// Where a rep finds it: `line 12`, `contact ann@example.com`, `referral 7`.
+  public var source: String
+  /// The template's context.
+  public var context: TemplateValue
+  public var contactID: Int64?
+  public var referralID: Int64?
+  /// The contact is marked do-not-contact.
+  public var doNotContact = false
+
+  public init(
+    source: String, context: TemplateValue, contactID: Int64? = nil, referralID: Int64? = nil,
+    doNotContact: Bool = false
+  ) {
+    self.source = source
+    self.context = context
+    self.contactID = contactID
+    self.referralID = referralID
+    self.doNotContact = doNotContact
+  }
+}
+
+/// Why one message of a batch cannot be sent: the row or contact, the field, the reason.
+public struct PreflightIssue: Sendable, Equatable, Codable {
+  /// `line 12`, `contact ann@example.com`, `referral 7`.
+  public var source: String
+  /// The variable, header or address at fault.
+  public var field: String
+  public var reason: String
+
+  public init(source: String, field: String, reason: String) {
+    self.source = source
+    self.field = field
+    self.reason = reason
+  }
+}
+
+/// A message that passed the preflight: stored as it is, sent as it is.
+public struct PreparedMessage: Sendable {
+  /// What the store keeps.
+  public var record: NewMessage
+  /// The composed message, for showing.
+  public var data: [UInt8] { record.body }
+}
+
+/// Renders (strictly) and composes every message of a batch before any is sent,
+/// and says what is wrong with each one that cannot go.
+///
+/// A message can go when its template renders with no missing value, its
+/// headers and addresses compose, it has exactly one recipient (To, no Cc or
+/// Bcc: every message is one SMTP transaction to one person, so that its state
+/// means one thing), the recipient is neither suppressed nor marked
+/// do-not-contact, and no earlier message of the batch goes to the same person.
+public struct Preflight: ~Copyable {
+  private let template: EmailTemplate
+  private let templateName: String
+  private let partials: TemplateLibrary
+  private let rep: IntroConfig.Rep
+  private let markdown: Bool
+  private let date: Date
+  private let dayKey: String
+  private var recipients: [String: String] = [:]
+
+  /// A preflight for `template` (named `templateName` in the store), rendered with `partials`.
+  public init(
+    template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep,
+    date: Date = Date()
+  ) {
+    self.template = template
+    self.templateName = templateName
+    self.partials = partials
+    self.rep = rep
+    self.date = date
+    markdown = template.metadata["Format"]?.lowercased() == "markdown"
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = .current
+    let parts = calendar.dateComponents([.year, .month, .day], from: date)
+    dayKey = "\(parts.year ?? 0)-\(parts.month ?? 0)-\(parts.day ?? 0)"
+  }
+
+  /// The message for `member`, or every reason it cannot be sent.
+  /// - Parameter isSuppressed: whether a normalised address is on the suppression list.
+  public mutating func prepare(
+    _ member: AudienceMember, isSuppressed: (String) throws(StoreError) -> Bool
+  ) throws(StoreError) -> Result<PreparedMessage, PreflightFailure> {
+    let source = member.source
+    func failure(_ field: String, _ reason: String) -> Result<PreparedMessage, PreflightFailure> {
+      .failure(PreflightFailure([PreflightIssue(source: source, field: field, reason: reason)]))
+    }
+    let rendered: RenderedEmail
+    do {
+      rendered = try template.render(member.context, partials: partials, options: RenderOptions(strict: true))
+    } catch {
+      switch error {
+      case .missingValues(let values):
+        return .failure(
+          PreflightFailure(
+            values.map { value in
+              PreflightIssue(
+                source: source, field: value.name,
+                reason: "\(Self.why(value.reason)) (\(value.location); give it a value or a fallback)")
+            }))
+      case .syntax(let syntax):
+        return failure("template", syntax.description)
+      }
+    }
+    if let cc = rendered.header("Cc"), !cc.isEmpty {
+      return failure("Cc", "send writes to one person per message; remove Cc, or give each person a row")
+    }
+    if let bcc = rendered.header("Bcc"), !bcc.isEmpty {
+      return failure("Bcc", "send writes to one person per message; remove Bcc, or give each person a row")
+    }
+    let composed: ComposedMessage
+    do throws(EmailAssembly.Failure) {
+      composed = try EmailAssembly.compose(rendered, rep: rep, markdown: markdown, date: date)
+    } catch {
+      switch error {
+      case .address(let field, let problem): return failure(field, problem.description)
+      case .composition(let problem): return failure("message", problem.description)
+      case .noSender: return failure("From", error.description)
+      }
+    }
+    guard composed.recipients.count == 1, let recipient = composed.recipients.first else {
+      return failure(
+        "To",
+        composed.recipients.isEmpty
+          ? "the message has no recipient"
+          : "To names \(composed.recipients.count) people; send writes to one")
+    }
+    let key = recipient.rawValue.lowercased()
+    if member.doNotContact {
+      return failure("To", "\(recipient) is marked do-not-contact")
+    }
+    if try isSuppressed(key) {
+      return failure("To", "\(recipient) is on the suppression list (opted out, bounced or forgotten)")
+    }
+    if let first = recipients[key] {
+      return failure("To", "\(recipient) already gets a message from \(first) of this batch")
+    }
+    recipients[key] = source
+    var keyInput = Array("intro-message-v1\u{0}\(templateName)\u{0}\(key)\u{0}\(dayKey)\u{0}".utf8)
+    keyInput += rendered.text.utf8
+    let messageID = composed.messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+    return .success(
+      PreparedMessage(
+        record: NewMessage(
+          recipient: recipient.rawValue, recipientKey: key, sender: composed.sender.rawValue,
+          messageID: messageID, idempotencyKey: SHA256.hex(SHA256.hash(keyInput)), template: templateName,
+          subject: rendered.header("Subject") ?? "", body: composed.data, contactID: member.contactID,
+          referralID: member.referralID)))
+  }
+
+  private static func why(_ reason: MissingValue.Reason) -> String {
+    switch reason {
+    case .missing: "has no value"
+    case .null: "is null"
+    case .blank: "is blank"
+    case .notText: "is a list or an object, not text"
+    }
+  }
+}
+
+/// Every reason one message cannot be sent.
+public struct PreflightFailure: Error, Sendable {
+  public var issues: [PreflightIssue]
+
+  public init(_ issues: [PreflightIssue]) { self.issues = issues }
+}

@@ -1,0 +1,169 @@
+import Foundation
+public import IntroStore
+public import IntroTemplates
+
+/// The values a template reads when `intro send` renders it: `rep`, `client`,
+/// `prospect`, `referral`, `contact`, `today`, or a CSV row's columns.
+public struct SendContext: Sendable {
+  /// `rep.*`, made once per batch.
+  public let rep: TemplateValue
+  /// The day the messages are rendered on.
+  public let today: Date
+  private let todayText: String
+
+  /// The context maker for a batch rendered `today` by `rep`.
+  public init(rep: IntroConfig.Rep, today: Date = Date()) {
+    self.rep = Self.rep(rep)
+    self.today = today
+    todayText = Self.longDate(today)
+  }
+
+  /// `rep.*` from `[rep]`, with `first_name` taken from the name.
+  public static func rep(_ rep: IntroConfig.Rep) -> TemplateValue {
+    object([
+      ("name", rep.name), ("first_name", rep.name.flatMap(firstWord)), ("email", rep.email),
+      ("title", rep.title), ("company", rep.company), ("phone", rep.phone),
+      ("calendar_link", rep.calendarLink), ("about", rep.about), ("signature", rep.signature),
+    ])
+  }
+
+  /// A contact's fields; `first_name` falls back to the first word of the name,
+  /// `relationship_text` says how long they have been a client.
+  public static func contact(_ contact: Contact, today: Date = Date()) -> TemplateValue {
+    object([
+      ("id", String(contact.id)), ("email", contact.email), ("name", contact.name),
+      ("first_name", contact.firstName ?? contact.name.flatMap(firstWord)), ("last_name", contact.lastName),
+      ("company", contact.company), ("title", contact.title), ("phone", contact.phone),
+      ("notes", contact.notes), ("client_since", contact.clientSince),
+      ("relationship_text", contact.clientSince.flatMap { relationship(since: $0, today: today) }),
+      ("satisfaction", contact.satisfaction.map(String.init)), ("sale_closed_on", contact.saleClosedOn),
+      ("time_zone", contact.timeZone),
+    ])
+  }
+
+  /// A referral's five answers, its problems as a list and as a phrase, and its stage.
+  public static func referral(_ referral: Referral) -> TemplateValue {
+    var fields: [(String, TemplateValue)] = [
+      ("id", .string(String(referral.id))),
+      ("problems", .list(referral.problems.map(TemplateValue.string))),
+    ]
+    let text: [(String, String?)] = [
+      ("about_prospect", referral.aboutProspect), ("why_me", referral.whyMe), ("why_now", referral.whyNow),
+      ("how_to_introduce", referral.howToIntroduce), ("promised_by", referral.promisedBy),
+      ("promised_by_text", referral.promisedBy.flatMap(longDate)),
+      ("problems_text", referral.problems.isEmpty ? nil : phrase(referral.problems)),
+      ("stage", referral.stage.rawValue), ("stage_text", stageText(referral.stage)),
+    ]
+    fields += text.compactMap { key, value in value.map { (key, .string($0)) } }
+    return .object(TemplateObject(fields))
+  }
+
+  /// The context for one contact: `contact` and `client` are both the contact,
+  /// and `prospect` too when the contact is a prospect.
+  public func forContact(_ contact: Contact) -> TemplateValue {
+    let value = Self.contact(contact, today: today)
+    var fields: [(String, TemplateValue)] = [
+      ("rep", rep), ("contact", value), ("client", value), ("today", .string(todayText)),
+    ]
+    if contact.isProspect { fields.append(("prospect", value)) }
+    return .object(TemplateObject(fields))
+  }
+
+  /// The context for a referral: the introducer is `client`, the person introduced `prospect`.
+  public func forReferral(_ referral: Referral, introducer: Contact, prospect: Contact) -> TemplateValue {
+    .object(
+      TemplateObject([
+        ("rep", rep), ("client", Self.contact(introducer, today: today)),
+        ("prospect", Self.contact(prospect, today: today)), ("referral", Self.referral(referral)),
+        ("today", .string(todayText)),
+      ]))
+  }
+
+  /// A CSV row: every column by its header name. A header with dots
+  /// (`client.first_name`) becomes a nested value; a row with an `email` column
+  /// and no `client.*` columns is also `client`, so the built-in templates work
+  /// with a plain list of clients.
+  public func forRow(header: [String], fields: [String]) -> TemplateValue {
+    var top: [(String, TemplateValue)] = []
+    var nested: [String: [(String, TemplateValue)]] = [:]
+    var nestedOrder: [String] = []
+    for (name, value) in zip(header, fields) {
+      let parts = name.split(separator: ".", maxSplits: 1)
+      if parts.count == 2 {
+        let group = String(parts[0])
+        if nested[group] == nil { nestedOrder.append(group) }
+        nested[group, default: []].append((String(parts[1]), .string(value)))
+      } else {
+        top.append((name, .string(value)))
+      }
+    }
+    var fields: [(String, TemplateValue)] = [("rep", rep), ("today", .string(todayText))]
+    fields += top
+    fields += nestedOrder.map { ($0, .object(TemplateObject(nested[$0] ?? []))) }
+    if nested["client"] == nil, header.contains("email") {
+      var client = top
+      if !header.contains("first_name"), let name = top.first(where: { $0.0 == "name" }),
+        case .string(let text) = name.1, let first = Self.firstWord(text)
+      {
+        client.append(("first_name", .string(first)))
+      }
+      fields.append(("client", .object(TemplateObject(client))))
+    }
+    return .object(TemplateObject(fields))
+  }
+
+  // MARK: Wording
+
+  /// "slow quotes", "slow quotes and manual reports", "a, b and c".
+  static func phrase(_ items: [String]) -> String {
+    guard let last = items.last else { return "" }
+    return items.count == 1 ? last : items.dropLast().joined(separator: ", ") + " and " + last
+  }
+
+  static func stageText(_ stage: ReferralStage) -> String {
+    switch stage {
+    case .asked: "have not spoken yet"
+    case .promised: "are about to be introduced"
+    case .introduced: "have been introduced"
+    case .meeting: "have met"
+    case .won: "are now working together"
+    case .lost: "decided not to work together for now"
+    case .stalled: "have not found a time yet"
+    }
+  }
+
+  /// "since March 2024" for a `YYYY-MM-DD` date in the past.
+  static func relationship(since date: String, today: Date) -> String? {
+    guard let day = parseDay(date), day <= today else { return nil }
+    return "since " + format(day, "MMMM yyyy")
+  }
+
+  /// "December 5, 2026" for a `YYYY-MM-DD` date or a date.
+  static func longDate(_ date: String) -> String? { parseDay(date).map(longDate) }
+
+  static func longDate(_ date: Date) -> String { format(date, "MMMM d, yyyy") }
+
+  private static func parseDay(_ text: String) -> Date? {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = .current
+    formatter.dateFormat = "yyyy-MM-dd"
+    return formatter.date(from: String(text.prefix(10)))
+  }
+
+  private static func format(_ date: Date, _ pattern: String) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = .current
+    formatter.dateFormat = pattern
+    return formatter.string(from: date)
+  }
+
+  private static func firstWord(_ name: String) -> String? {
+    name.split(whereSeparator: \.isWhitespace).first.map(String.init)
+  }
+
+  private static func object(_ pairs: [(String, String?)]) -> TemplateValue {
+    .object(TemplateObject(pairs.compactMap { key, value in value.map { (key, .string($0)) } }))
+  }
+}

@@ -1,0 +1,393 @@
+import ArgumentParser
+import Foundation
+import IntroKit
+import IntroSMTP
+import IntroStore
+import IntroTemplates
+
+struct Send: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Send a template to a contact, a referral's introducer, a CSV list or your clients.",
+    discussion: """
+      Safe by default: without --send nothing is sent; intro shows how many messages would go, \
+      the first one in full, and every problem. Every message is rendered (strictly) and \
+      composed before the first one is sent: one missing value, bad address or \
+      do-not-contact recipient stops the batch with exit status 65 and a table of what to fix.
+
+      With --send, the batch and its messages are stored first, then delivered; the batch \
+      stops after --limit messages (default 1) unless --no-limit. Run the same command again, \
+      or 'intro send --resume BATCH --send', to go on: nothing already sent is sent again. \
+      The same template to the same person with the same content is one message per day.
+
+      A 4xx reply defers a message (tried again after 5 minutes, doubling to about an hour, \
+      for up to 5 days) for 'intro send --retry --send' or 'intro remind'; a 5xx fails it. A \
+      message whose body went out with no reply is 'uncertain' and never sent again by \
+      itself: check with the recipient, then 'intro resolve'. Three connection, TLS or login \
+      failures in a row stop the batch (exit 75, or 78 when the configuration is wrong) and \
+      leave the rest untouched. One send runs per store at a time.
+
+      Examples:
+        intro send thank-you-intro --referral 12
+        intro send thank-you-business --csv clients.csv --send --no-limit
+        intro send check-in --clients --where 'satisfaction>=8' --send --limit 20
+        intro send --resume 7 --send --no-limit
+        intro send --retry --send
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Argument(
+    help: ArgumentHelp("A template name from the library, or a template file.", valueName: "template"))
+  var template: String?
+
+  @Option(name: .long, help: ArgumentHelp("One contact, by address or id.", valueName: "contact"))
+  var to: String?
+
+  @Option(name: .long, help: ArgumentHelp("A referral: its introducer gets the message.", valueName: "id"))
+  var referral: Int64?
+
+  @Option(
+    name: .long, help: ArgumentHelp("One message per row; the columns are the context.", valueName: "file"))
+  var csv: String?
+
+  @Flag(name: .long, help: "Every client in the store (not those marked do-not-contact).")
+  var clients = false
+
+  @Option(
+    name: .customLong("where"),
+    help: ArgumentHelp(
+      "With --clients: FIELD=VALUE, FIELD!=VALUE, FIELD>=N, FIELD<N, FIELD~TEXT (contains); repeat for AND.",
+      valueName: "filter"))
+  var filters: [String] = []
+
+  @Option(help: "The CSV file's encoding: utf-8 (default), windows-1252 or latin1.")
+  var encoding: String = "utf-8"
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("A folder of templates that override the built-in ones.", valueName: "dir"))
+  var templates: String?
+
+  @Flag(name: .long, help: "Really send. Without it, show what would be sent.")
+  var send = false
+
+  @Option(name: .long, help: ArgumentHelp("Stop after this many messages (default 1).", valueName: "n"))
+  var limit: Int?
+
+  @Flag(name: .customLong("no-limit"), help: "Send the whole batch.")
+  var noLimit = false
+
+  @Option(name: .long, help: ArgumentHelp("Go on with a stored batch.", valueName: "batch"))
+  var resume: Int64?
+
+  @Flag(name: .long, help: "Send the deferred messages that are due, from every batch.")
+  var retry = false
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Seconds to wait for another send on the same store. Default: [send] wait, else 10.",
+      valueName: "seconds"))
+  var wait: Double?
+
+  @Flag(name: .long, help: "Print the plan or the outcome as JSON.")
+  var json = false
+
+  func validate() throws {
+    let audiences = [to != nil, referral != nil, csv != nil, clients].filter { $0 }.count
+    if resume != nil || retry {
+      if template != nil || audiences > 0 || (resume != nil && retry) {
+        throw ValidationError("--resume and --retry take no template and no audience, and not each other")
+      }
+    } else {
+      if template == nil { throw ValidationError("name a template (see 'intro templates list')") }
+      if audiences != 1 {
+        throw ValidationError("give exactly one audience: --to, --referral, --csv or --clients")
+      }
+    }
+    if !filters.isEmpty && !clients { throw ValidationError("--where goes with --clients") }
+    if noLimit && limit != nil { throw ValidationError("give --limit or --no-limit, not both") }
+    if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+    if CSVEncoding(rawValue: encoding) == nil {
+      throw ValidationError("--encoding is utf-8, windows-1252 or latin1")
+    }
+  }
+
+  func run() throws {
+    try reporting { () throws(CommandFailure) -> ExitStatus in
+      let config = try global.loadConfig()
+      let store = try global.openStore(config)
+      if resume != nil || retry {
+        return try sendStored(config: config, store: store)
+      }
+      let pipeline = try makePipeline(config)
+      let audience = try makeAudience()
+      guard send else {
+        let plan = try sendCall { () throws(SendError) in try pipeline.dryRun(audience, store: store) }
+        return try showDryRun(plan)
+      }
+      let lock = try takeLock(config, store: store)
+      defer { withExtendedLifetime(lock) {} }
+      try recover(store)
+      let plan = try sendCall { () throws(SendError) in
+        try pipeline.record(audience, store: store, command: commandLine)
+      }
+      guard plan.issues.isEmpty else { return try refuse(plan) }
+      if plan.messageIDs.isEmpty {
+        report("nothing to send: all \(plan.alreadyDone) messages were already sent today")
+        return .ok
+      }
+      if plan.batchID == nil, let earlier = plan.earlierBatches.last {
+        note("going on with batch \(earlier)")
+      }
+      return try deliver(
+        plan.messageIDs, batch: plan.batchID ?? plan.earlierBatches.last, config: config, store: store)
+    }
+  }
+
+  // MARK: Steps
+
+  private func sendStored(config: IntroConfig, store: Store) throws(CommandFailure) -> ExitStatus {
+    guard send else {
+      let ids = try storeCall { () throws(StoreError) in
+        if let resume { return try store.unsettledMessages(batchID: resume) }
+        return try store.dueMessages()
+      }
+      report(
+        "\(ids.count) message\(ids.count == 1 ? "" : "s") would be sent\(resume.map { " from batch \($0)" } ?? ""); "
+          + "nothing was sent. Add --send to send them.")
+      return .ok
+    }
+    let lock = try takeLock(config, store: store)
+    defer { withExtendedLifetime(lock) {} }
+    try recover(store)
+    let ids = try storeCall { () throws(StoreError) in
+      if let resume { return try store.unsettledMessages(batchID: resume) }
+      return try store.dueMessages()
+    }
+    if ids.isEmpty {
+      report(resume.map { "batch \($0) has nothing left to send" } ?? "no deferred message is due")
+      return .ok
+    }
+    return try deliver(ids, batch: resume, config: config, store: store)
+  }
+
+  private func deliver(_ ids: [Int64], batch: Int64?, config: IntroConfig, store: Store)
+    throws(CommandFailure)
+    -> ExitStatus
+  {
+    let transport: any MailTransport
+    do throws(ConfigError) {
+      transport = try global.transportFactory(config).makeTransport()
+    } catch {
+      throw CommandFailure(.configuration, "\(error.description)\nthe batch is stored; nothing was sent")
+    }
+    var options = SendOptions()
+    options.limit = noLimit ? nil : (limit ?? 1)
+    options.messagesPerMinute = config.send.messagesPerMinute.map(Double.init)
+    let runner = BatchRunner(store: store, transport: transport, options: options)
+    let interrupt = InterruptHandler { runner.stop() }
+    defer { withExtendedLifetime(interrupt) {} }
+    let bar = ProgressBar(enabled: !json && isatty(2) == 1)
+    let outcome = try storeCall { () throws(StoreError) in
+      try runner.run(ids) { counts in bar.update(counts) }
+    }
+    bar.finish()
+    return summarize(outcome, batch: batch)
+  }
+
+  private func summarize(_ outcome: SendReport, batch: Int64?) -> ExitStatus {
+    let c = outcome.counts
+    var status = ExitStatus.ok
+    if c.deferred > 0 { status = .temporaryFailure }
+    if c.failed > 0 { status = .rejected }
+    if c.uncertain > 0 { status = .uncertain }
+    var stopText: String?
+    switch outcome.stop {
+    case .circuitBreaker(let configuration, let lastError):
+      status = configuration ? .configuration : .temporaryFailure
+      stopText = "stopped after 3 connection failures in a row: \(lastError)"
+    case .interrupted: stopText = "interrupted"
+    case .limit: stopText = "limit reached"
+    case nil: break
+    }
+    if json {
+      printJSON(
+        SendSummaryJSON(
+          batch: batch, sent: c.sent, deferred: c.deferred, failed: c.failed, uncertain: c.uncertain,
+          suppressed: c.suppressed, notSent: c.notSent, remaining: outcome.remaining,
+          stopped: stopText, elapsedSeconds: (outcome.elapsed * 1000).rounded() / 1000,
+          exitStatus: status.rawValue))
+      return status
+    }
+    let batchText = batch.map { "batch \($0): " } ?? ""
+    print(
+      "\(batchText)sent \(c.sent), deferred \(c.deferred), failed \(c.failed), uncertain \(c.uncertain), "
+        + "suppressed \(c.suppressed); \(outcome.remaining) still to send; "
+        + String(format: "%.1f s", outcome.elapsed))
+    if let stopText, outcome.stop != .limit { writeError("intro: \(stopText)") }
+    if outcome.remaining > 0, let batch {
+      print("go on with: intro send --resume \(batch) --send\(outcome.stop == .limit ? " --no-limit" : "")")
+    }
+    if c.uncertain > 0 {
+      print(
+        "uncertain messages need a look: intro log --state uncertain, then intro resolve MESSAGE --sent|--resend"
+      )
+    }
+    if c.deferred > 0 { print("deferred messages go again with: intro send --retry --send") }
+    return status
+  }
+
+  private func showDryRun(_ plan: BatchPlan) throws(CommandFailure) -> ExitStatus {
+    if !plan.issues.isEmpty { return try refuse(plan) }
+    if json {
+      printJSON(
+        DryRunJSON(
+          wouldSend: plan.ready, alreadySent: plan.alreadyDone,
+          first: plan.first.map { String(decoding: $0.data, as: UTF8.self) }))
+      return .ok
+    }
+    print("\(plan.ready) message\(plan.ready == 1 ? "" : "s") would be sent; nothing was sent (dry run).")
+    if plan.alreadyDone > 0 {
+      print("\(plan.alreadyDone) already sent today with the same content: not sent again.")
+    }
+    if let first = plan.first {
+      print("\nThe first one, to \(first.record.recipient):\n")
+      let text = String(decoding: first.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+      print(text)
+    }
+    let limitText = plan.ready > 1 ? " (one message; add --no-limit or --limit N for more)" : ""
+    print("To send: \(commandLine) --send\(limitText)")
+    return .ok
+  }
+
+  /// The preflight table on standard error, exit 65.
+  private func refuse(_ plan: BatchPlan) throws(CommandFailure) -> ExitStatus {
+    if json {
+      printJSON(PreflightJSON(issues: plan.issues))
+    } else {
+      let sourceWidth = min(30, max(5, plan.issues.map(\.source.count).max() ?? 0))
+      let fieldWidth = min(30, max(5, plan.issues.map(\.field.count).max() ?? 0))
+      writeError("intro: \(plan.issues.count) problem\(plan.issues.count == 1 ? "" : "s"); nothing was sent")
+      writeError("  " + pad("WHERE", sourceWidth) + "  " + pad("FIELD", fieldWidth) + "  REASON")
+      for issue in plan.issues.prefix(200) {
+        writeError(
+          "  " + pad(issue.source, sourceWidth) + "  " + pad(issue.field, fieldWidth) + "  " + issue.reason)
+      }
+      if plan.issues.count > 200 { writeError("  … and \(plan.issues.count - 200) more") }
+    }
+    return .dataError
+  }
+
+  // MARK: Helpers
+
+  private func makePipeline(_ config: IntroConfig) throws(CommandFailure) -> SendPipeline {
+    let library = try templateCall { () throws(TemplateLoadError) in
+      try TemplateCatalog.library(config: config, directory: templates, environment: global.environment)
+    }
+    guard let template else { throw CommandFailure(.usage, "name a template") }
+    if FileManager.default.fileExists(atPath: template) {
+      let source = try templateCall { () throws(TemplateLoadError) in try TemplateCatalog.read(template) }
+      do {
+        let email = try EmailTemplate(source, name: template)
+        return SendPipeline(template: email, templateName: template, library: library, config: config)
+      } catch {
+        throw CommandFailure(.dataError, error.description)
+      }
+    }
+    guard let entry = library.entry(named: template) else {
+      throw CommandFailure(
+        .dataError, "no template file or library template named '\(template)'; see 'intro templates list'")
+    }
+    guard !entry.template.isFragment else {
+      throw CommandFailure(.dataError, "\(template) is a fragment, not an email; see 'intro templates list'")
+    }
+    return SendPipeline(template: entry.template, templateName: template, library: library, config: config)
+  }
+
+  private func makeAudience() throws(CommandFailure) -> Audience {
+    if let to { return .contact(to) }
+    if let referral { return .referral(referral) }
+    if let csv {
+      return .csv(path: csv, encoding: CSVEncoding(rawValue: encoding) ?? .utf8, delimiter: nil)
+    }
+    do throws(AudienceError) {
+      return .clients(try filters.map { expression throws(AudienceError) in try ContactFilter(expression) })
+    } catch {
+      throw CommandFailure(.usage, error.description)
+    }
+  }
+
+  private func takeLock(_ config: IntroConfig, store: Store) throws(CommandFailure) -> RunLock {
+    let seconds = wait ?? config.send.lockWait
+    return try storeCall { () throws(StoreError) in try RunLock(storePath: store.path, wait: seconds) }
+  }
+
+  /// Settles what an interrupted run left, and says so.
+  private func recover(_ store: Store) throws(CommandFailure) {
+    let recovered = try storeCall { () throws(StoreError) in
+      try store.recoverInterrupted(bootID: BootID.current)
+    }
+    if recovered.requeued > 0 {
+      note("\(recovered.requeued) message(s) from an interrupted run were not sent yet; they go now")
+    }
+    if !recovered.uncertain.isEmpty {
+      note(
+        "\(recovered.uncertain.count) message(s) from an interrupted run may have been sent: "
+          + "see intro log --state uncertain")
+    }
+  }
+
+  private var commandLine: String {
+    let kept = CommandLine.arguments.dropFirst().filter { $0 != "--send" }
+    return (["intro"] + kept.map(shellQuoted)).joined(separator: " ")
+  }
+
+  private func report(_ line: String) {
+    if json { printJSON(["message": line]) } else { print(line) }
+  }
+
+  private func note(_ line: String) {
+    if !json { writeError("intro: \(line)") }
+  }
+}
+
+private struct SendSummaryJSON: Encodable {
+  var batch: Int64?
+  var sent, deferred, failed, uncertain, suppressed, notSent, remaining: Int
+  var stopped: String?
+  var elapsedSeconds: Double
+  var exitStatus: Int32
+}
+
+private struct DryRunJSON: Encodable {
+  var wouldSend: Int
+  var alreadySent: Int
+  var first: String?
+}
+
+private struct PreflightJSON: Encodable {
+  var issues: [PreflightIssue]
+}
+
+/// Runs a send step, turning its error into an exit status.
+func sendCall<T>(_ body: () throws(SendError) -> T) throws(CommandFailure) -> T {
+  do {
+    return try body()
+  } catch {
+    switch error {
+    case .audience(let problem): throw CommandFailure(.dataError, problem.description)
+    case .store(let problem): return try storeCall { () throws(StoreError) in throw problem }
+    }
+  }
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+  text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+func shellQuoted(_ argument: String) -> String {
+  let safe = argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=@:,+%".contains($0) }
+  return safe && !argument.isEmpty
+    ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,75 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("intro send killed at random moments: none lost, none sent twice")
+struct CrashCampaignTests {
+  @Test func killedFiftyTimesEveryRecipientGetsExactlyOneMessage() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    // 25 messages a second over 2 connections, so a run is still sending when it is killed.
+    let batch = try SendFixture(
+      port: sink.port, rows: 300, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 1500")
+    defer { batch.remove() }
+    let arguments = batch.sendArguments + ["--send", "--no-limit", "--wait", "10"]
+    var generator = SystemRandomNumberGenerator()
+    // A dry run costs what every run pays before its first message: start, render, check.
+    let started = Date()
+    #expect(try batch.send().status == 0)
+    let setUp = UInt32(Date().timeIntervalSince(started) * 1_000_000)
+
+    var kills = 0
+    var runs = 0
+    while kills < 50 && runs < 150 {
+      runs += 1
+      let child = try ChildProcess(TestFiles.introBinary, arguments, environment: batch.intro.environment)
+      // From inside the start-up (killed while storing the batch or recovering) to a few messages in.
+      usleep(UInt32.random(in: setUp * 3 / 4...setUp + 250_000, using: &generator))
+      if child.process.isRunning { kills += 1 }
+      child.stop()  // SIGKILL
+    }
+    let receivedWhileKilling = Received(sink).recipients.count
+    // Then at full speed until nothing is left.
+    let configuration = batch.intro.home.file("config/intro/config.toml")
+    let fast = batch.intro.home.file("fast.toml")
+    try String(contentsOfFile: configuration, encoding: .utf8)
+      .replacingOccurrences(of: "messages_per_minute = 1500", with: "")
+      .write(toFile: fast, atomically: true, encoding: .utf8)
+    chmod(fast, 0o600)
+    var finished = false
+    for _ in 0..<5 where !finished {
+      let output = try batch.intro.run(arguments + ["--config", fast])
+      #expect([0, 76].contains(output.status), "\(output.stdout)\(output.stderr)")
+      finished = try batch.states().keys.allSatisfy { $0 == "sent" || $0 == "uncertain" }
+    }
+
+    #expect(kills >= 50, "killed \(kills) times in \(runs) runs")
+    let finalStates = try batch.states()
+    #expect(finished, "\(finalStates)")
+    let stored = try batch.log()
+    #expect(stored.count == 300, "every recipient has its message")
+    let uncertain = Set(
+      stored.filter { $0["state"] as? String == "uncertain" }.compactMap { $0["recipient"] as? String })
+    let received = Received(sink)
+    #expect(Set(received.messageIDs).count == received.messageIDs.count, "no Message-ID twice")
+    var copies: [String: Int] = [:]
+    for recipient in received.recipients { copies[recipient, default: 0] += 1 }
+    for row in 0..<300 {
+      let recipient = "client\(row)@example.org"
+      if uncertain.contains(recipient) {
+        #expect((copies[recipient] ?? 0) <= 1, "\(recipient) got \(copies[recipient] ?? 0) copies")
+      } else {
+        #expect(copies[recipient] == 1, "\(recipient) got \(copies[recipient] ?? 0) copies")
+      }
+    }
+    // The rep can find every uncertain message, with its Message-ID, to settle it.
+    let listed = try batch.intro.run(["log", "--state", "uncertain"])
+    for message in stored where message["state"] as? String == "uncertain" {
+      let id = try #require(message["messageID"] as? String)
+      #expect(listed.stdout.contains("<\(id)>"))
+    }
+    print(
+      "crash campaign: \(kills) kills in \(runs) runs; \(receivedWhileKilling) received while killing, "
+        + "\(received.recipients.count) in all; \(uncertain.count) uncertain")
+  }
+}
