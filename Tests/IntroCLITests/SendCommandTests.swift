@@ -311,3 +311,75 @@ struct SendCommandTests {
     #expect(try batch.states() == ["sent": 200])
   }
 }
+
+@Suite("intro send to the store's own people")
+struct SendFromStoreTests {
+  /// A home with a rep, no [smtp] (the outbox), and Chris (client) who introduced Pat.
+  func home() throws -> IntroCommand {
+    let intro = try IntroCommand()
+    _ = try intro.writeConfig(
+      "[rep]\nname = \"Dana Rep\"\nemail = \"dana@example.com\"\ncompany = \"Acme Analytics\"\n")
+    for arguments in [
+      ["contact", "add", "chris@example.com", "--name", "Chris Client", "--client", "--satisfaction", "9"],
+      ["contact", "add", "sam@example.com", "--name", "Sam Lukewarm", "--client", "--satisfaction", "5"],
+      ["contact", "add", "gone@example.com", "--name", "Gone Away", "--client", "--satisfaction", "10"],
+      ["contact", "suppress", "gone@example.com"],
+      ["contact", "add", "pat@northwind.example", "--name", "Pat Prospect", "--company", "Northwind"],
+      [
+        "referral", "add", "--client", "chris@example.com", "--prospect", "pat@northwind.example",
+        "--why-now", "opening a second office", "--problem", "slow quotes", "--problem", "manual reports",
+      ],
+    ] {
+      let output = try intro.run(arguments)
+      guard output.status == 0 else { throw TestEnvironmentError("\(arguments): \(output.stderr)") }
+    }
+    return intro
+  }
+
+  @Test func aReferralThankYouGoesToTheIntroducerAboutTheProspect() throws {
+    let intro = try home()
+    defer { intro.remove() }
+
+    let output = try intro.run(["send", "thank-you-intro", "--referral", "1", "--send"])
+
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout.contains("sent 1,"))
+    let outbox = intro.home.file("data/intro/outbox")
+    let files = try FileManager.default.contentsOfDirectory(atPath: outbox)
+    #expect(files.count == 1)
+    let message = try String(contentsOfFile: outbox + "/" + files[0], encoding: .utf8)
+    #expect(message.contains("To: Chris Client <chris@example.com>") || message.contains("To: chris@example.com"))
+    #expect(message.contains("Thank you for introducing me to Pat at Northwind"))
+    #expect(message.contains("Hi Chris,"))
+  }
+
+  @Test func clientsWhereFiltersAndLeavesOutDoNotContact() throws {
+    let intro = try home()
+    defer { intro.remove() }
+
+    let happy = try intro.run(["send", "check-in", "--clients", "--where", "satisfaction>=8"])
+    let all = try intro.run(["send", "check-in", "--clients"])
+    let badFilter = try intro.run(["send", "check-in", "--clients", "--where", "shoe_size=9"])
+
+    #expect(happy.status == 0, "\(happy.stderr)")
+    #expect(happy.stdout.contains("1 message would be sent"))
+    #expect(happy.stdout.contains("To: chris@example.com"))
+    #expect(all.stdout.contains("2 messages would be sent"))
+    #expect(badFilter.status == 64)
+    #expect(badFilter.stderr.contains("not a contact field"))
+  }
+
+  @Test func oneContactByAddressAndASuppressedOneIsRefused() throws {
+    let intro = try home()
+    defer { intro.remove() }
+
+    let chris = try intro.run(["send", "check-in", "--to", "chris@example.com"])
+    let gone = try intro.run(["send", "check-in", "--to", "gone@example.com", "--send"])
+
+    #expect(chris.status == 0)
+    #expect(chris.stdout.contains("1 message would be sent"))
+    #expect(gone.status == 65)
+    #expect(gone.stderr.contains("do-not-contact"))
+    #expect(!FileManager.default.fileExists(atPath: intro.home.file("data/intro/outbox")))
+  }
+}

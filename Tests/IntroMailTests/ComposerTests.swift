@@ -135,6 +135,24 @@ struct ComposerTests {
     #expect(composed.sender.rawValue == "dana@example.com")
   }
 
+  @Test(arguments: ["Europe/Berlin", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC"])
+  func dateHeaderMatchesTheRFC5322FormInEveryZone(_ zone: String) throws {
+    let timeZone = try #require(TimeZone(identifier: zone))
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = timeZone
+    formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss xx"
+    // Both sides of a DST change, a leap day, the turn of a year.
+    for seconds in [1_800_000_000, 1_774_746_000, 1_790_467_200, 1_709_208_000, 1_798_761_599] {
+      let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+      var value = try draft(to: try Mailbox(parsing: "c@example.com"), text: "x\n")
+      value.date = date
+      value.timeZone = timeZone
+      let text = String(decoding: try MessageComposer.compose(value).data, as: UTF8.self)
+      #expect(text.contains("\r\nDate: \(formatter.string(from: date))\r\n"), "\(zone) \(date)")
+    }
+  }
+
   @Test func headersCarryDateMessageIDAndMIME() throws {
     let composed = try MessageComposer.compose(
       draft(to: try Mailbox(parsing: "c@example.com"), text: "plain ascii\n"))

@@ -9,7 +9,10 @@ struct StoreTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let store = try Store(path: dir.file("data/intro.sqlite"))
-    #expect(try store.appliedMigrations() == ["v1-contacts-referrals-messages", "v2-store-settings"])
+    #expect(
+      try store.appliedMigrations() == [
+        "v1-contacts-referrals-messages", "v2-store-settings", "v3-delivery-journal",
+      ])
     #expect(try store.integrityCheck() == ["ok"])
     _ = try store.addContact(ContactInput(email: "Chris@Example.com", normalizedEmail: "Chris@example.com"))
 

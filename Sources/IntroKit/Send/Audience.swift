@@ -112,23 +112,43 @@ public struct AudienceError: Error, Sendable, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-extension Audience {
-  /// Calls `body` with each member in order. Members from the store are read
-  /// first, so `body` may run inside a store transaction; CSV rows stream.
+/// An audience ready to walk: the store's people read into memory, or a CSV file to stream.
+struct ResolvedAudience {
+  fileprivate enum Source {
+    case members([AudienceMember])
+    case csv(path: String, encoding: CSVEncoding, delimiter: UInt8?)
+  }
+  fileprivate let source: Source
+  fileprivate let context: SendContext
+
+  /// Calls `body` with each member in order; touches the store no more, so
+  /// `body` may run inside a store transaction.
   /// - Returns: problems with rows that have no member (a ragged CSV row, an unreadable file).
-  func forEachMember(
-    store: Store, context: SendContext, _ body: (AudienceMember) throws(StoreError) -> Void
-  ) throws(SendError) -> [PreflightIssue] {
+  func forEach(_ body: (AudienceMember) throws(StoreError) -> Void) throws(SendError) -> [PreflightIssue] {
+    switch source {
+    case .members(let members):
+      for member in members { try storeStep { () throws(StoreError) in try body(member) } }
+      return []
+    case .csv(let path, let encoding, let delimiter):
+      return try Audience.forEachRow(
+        path: path, encoding: encoding, delimiter: delimiter, context: context, body)
+    }
+  }
+}
+
+extension Audience {
+  /// Reads the members that live in the store (a contact, a referral, the
+  /// clients); a CSV audience is only named, and streams later.
+  func resolve(store: Store, context: SendContext) throws(SendError) -> ResolvedAudience {
     switch self {
     case .contact(let who):
       let contact = try Self.findContact(who, in: store)
-      try storeStep { () throws(StoreError) in
-        try body(
+      return ResolvedAudience(
+        source: .members([
           AudienceMember(
             source: "contact \(contact.email)", context: context.forContact(contact), contactID: contact.id,
-            doNotContact: contact.doNotContact))
-      }
-      return []
+            doNotContact: contact.doNotContact)
+        ]), context: context)
     case .referral(let id):
       let (referral, introducer, prospect) = try storeStep { () throws(StoreError) in
         guard let referral = try store.referral(id: id) else {
@@ -139,32 +159,29 @@ extension Audience {
         else { throw StoreError(.notFound, "referral \(id) names a contact that is no longer in the store") }
         return (referral, introducer, prospect)
       }
-      try storeStep { () throws(StoreError) in
-        try body(
+      return ResolvedAudience(
+        source: .members([
           AudienceMember(
             source: "referral \(id)",
             context: context.forReferral(referral, introducer: introducer, prospect: prospect),
-            contactID: introducer.id, referralID: id, doNotContact: introducer.doNotContact))
-      }
-      return []
+            contactID: introducer.id, referralID: id, doNotContact: introducer.doNotContact)
+        ]), context: context)
     case .clients(let filters):
       let clients = try storeStep { () throws(StoreError) in try store.contacts(clientsOnly: true) }
         .filter { contact in !contact.doNotContact && filters.allSatisfy { $0.matches(contact) } }
-      for contact in clients {
-        try storeStep { () throws(StoreError) in
-          try body(
+      return ResolvedAudience(
+        source: .members(
+          clients.map { contact in
             AudienceMember(
               source: "contact \(contact.email)", context: context.forContact(contact), contactID: contact.id)
-          )
-        }
-      }
-      return []
+          }), context: context)
     case .csv(let path, let encoding, let delimiter):
-      return try forEachRow(path: path, encoding: encoding, delimiter: delimiter, context: context, body)
+      return ResolvedAudience(
+        source: .csv(path: path, encoding: encoding, delimiter: delimiter), context: context)
     }
   }
 
-  private func forEachRow(
+  fileprivate static func forEachRow(
     path: String, encoding: CSVEncoding, delimiter: UInt8?, context: SendContext,
     _ body: (AudienceMember) throws(StoreError) -> Void
   ) throws(SendError) -> [PreflightIssue] {

@@ -48,7 +48,8 @@ public struct SendPipeline: Sendable {
     var plan = BatchPlan()
     var preflight = makePreflight()
     var earlier = Set<Int64>()
-    plan.issues += try audience.forEachMember(store: store, context: context) { member throws(StoreError) in
+    let members = try audience.resolve(store: store, context: context)
+    plan.issues += try members.forEach { member throws(StoreError) in
       switch try preflight.prepare(
         member,
         isSuppressed: { key throws(StoreError) in
@@ -80,12 +81,13 @@ public struct SendPipeline: Sendable {
     var plan = BatchPlan()
     var preflight = makePreflight()
     var earlier = Set<Int64>()
+    let members = try audience.resolve(store: store, context: context)
     let recorder: BatchRecorder?
     do {
       recorder = try store.recordBatch(
         template: templateName, command: command, audience: audience.description, now: date
       ) { recorder in
-        plan.issues += try audience.forEachMember(store: store, context: context) {
+        plan.issues += try members.forEach {
           member throws(StoreError) in
           switch try preflight.prepare(member, isSuppressed: recorder.isSuppressed) {
           case .failure(let failure):

@@ -1,0 +1,133 @@
+import Foundation
+import IntroStore
+import TestSupport
+import Testing
+
+@Suite("The delivery journal: what a crash leaves, what the next run does with it")
+struct DeliveryJournalTests {
+  /// A store holding one batch of `count` messages; returns their ids.
+  func storeWithBatch(_ dir: TemporaryDirectory, count: Int) throws -> (Store, [Int64]) {
+    let store = try Store(path: dir.file("intro.sqlite"))
+    let recorder = try store.recordBatch(template: "thank-you", command: "intro send", audience: "--csv x") {
+      recorder in
+      for number in 0..<count {
+        try recorder.add(
+          NewMessage(
+            recipient: "client\(number)@example.org", recipientKey: "client\(number)@example.org",
+            sender: "rep@example.com", messageID: "m\(number)@example.com", idempotencyKey: "key\(number)",
+            template: "thank-you", subject: "Thanks", body: Array("Subject: Thanks\r\n\r\nHi\r\n".utf8)))
+      }
+      return true
+    }
+    return (store, try #require(recorder).messageIDs)
+  }
+
+  func state(_ store: Store, _ id: Int64) throws -> MessageState? {
+    var filter = MessageFilter()
+    filter.ids = [id]
+    return try store.messages(filter).first?.state
+  }
+
+  @Test func aClaimedMessageWhoseBodyNeverStartedGoesAgainAfterAProcessCrash() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 3)
+
+    let claimed = try store.claim(ids, bootID: "boot-1").claimed
+    try store.record([.bodyStarted(id: ids[1])])
+    let report = try store.recoverInterrupted(bootID: "boot-1")
+
+    #expect(claimed.map(\.id) == ids)
+    #expect(report.requeued == 2)
+    #expect(report.uncertain == [ids[1]])
+    #expect(try state(store, ids[0]) == .pending)
+    #expect(try state(store, ids[1]) == .uncertain)
+    #expect(try state(store, ids[2]) == .pending)
+  }
+
+  @Test func afterAPowerLossEveryClaimedMessageIsUncertainNeverResent() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 2)
+
+    _ = try store.claim(ids, bootID: "boot-before-the-outage")
+    let report = try store.recoverInterrupted(bootID: "boot-after")
+
+    #expect(report.requeued == 0)
+    #expect(report.uncertain.sorted() == ids)
+    let logged = try store.messages(MessageFilter())
+    #expect(logged.allSatisfy { $0.attempts.last?.detail?.contains("machine restarted") == true })
+  }
+
+  @Test func settledMessagesAreNeverClaimedAgain() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 2)
+    _ = try store.claim([ids[0]], bootID: "b")
+    try store.record([
+      .finished(
+        id: ids[0], state: .sent,
+        attempt: AttemptRecord(startedAt: Date(), finishedAt: Date(), outcome: "delivered"),
+        nextAttemptAt: nil, note: nil)
+    ])
+
+    let again = try store.claim(ids, bootID: "b").claimed
+
+    #expect(again.map(\.id) == [ids[1]])
+    #expect(try store.unsettledMessages(batchID: 1) == [])
+  }
+
+  @Test func aRecipientSuppressedAfterTheBatchWasMadeIsSuppressedAtSendTime() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 2)
+    try store.suppress(normalizedEmail: "client1@example.org")
+
+    let (claimed, suppressed) = try store.claim(ids, bootID: "b")
+
+    #expect(claimed.map(\.id) == [ids[0]])
+    #expect(suppressed == 1)
+    #expect(try state(store, ids[1]) == .suppressed)
+  }
+
+  @Test func theSameMessageAddedTwiceIsStoredOnce() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 2)
+
+    let second = try store.recordBatch(template: "thank-you", command: "intro send", audience: "--csv x") {
+      recorder in
+      let existing = try recorder.add(
+        NewMessage(
+          recipient: "client0@example.org", recipientKey: "client0@example.org", sender: "rep@example.com",
+          messageID: "other@example.com", idempotencyKey: "key0", template: "thank-you", subject: "Thanks",
+          body: []))
+      #expect(existing?.id == ids[0])
+      return true
+    }
+
+    #expect(second?.added == 0)
+    #expect(try store.messages(MessageFilter()).count == 2)
+  }
+
+  @Test func aDeferredMessageIsClaimedOnlyWhenDue() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 1)
+    let now = Date()
+    _ = try store.claim(ids, bootID: "b", now: now)
+    try store.record([
+      .finished(
+        id: ids[0], state: .deferred,
+        attempt: AttemptRecord(startedAt: now, finishedAt: now, outcome: "temporary", smtpCode: 451),
+        nextAttemptAt: now.addingTimeInterval(300), note: "451 try later")
+    ])
+
+    #expect(try store.claim(ids, bootID: "b", now: now.addingTimeInterval(60)).claimed.isEmpty)
+    #expect(try store.dueMessages(now: now.addingTimeInterval(60)).isEmpty)
+    #expect(try store.dueMessages(now: now.addingTimeInterval(301)) == ids)
+    let later = try store.claim(ids, bootID: "b", now: now.addingTimeInterval(301)).claimed
+    #expect(later.first?.attemptCount == 1)
+    #expect(later.first?.previousState == .deferred)
+  }
+}
