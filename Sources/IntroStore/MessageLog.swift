@@ -337,8 +337,12 @@ extension Store {
   ///   with it the unflushed tail of the log, which may have said `in_data` or
   ///   `sent`: `uncertain`.
   /// - `in_data`: the body may have been accepted: `uncertain`.
+  ///
+  /// First, the journal lines of interrupted runs are folded in (see ``DeliveryJournal``).
   public func recoverInterrupted(bootID: String, now: Date = Date()) throws(StoreError) -> RecoveryReport {
-    try write(durable: true) { db in
+    var replayed: [String] = []
+    let report = try write(durable: true) { db in
+      replayed = try DeliveryJournal.replay(path, db)
       var report = RecoveryReport()
       let rows = try Row.fetchAll(
         db,
@@ -375,6 +379,8 @@ extension Store {
       }
       return report
     }
+    for file in replayed { unlink(file) }
+    return report
   }
 
   /// Claims `ids` for delivery (`sending`) in one durable commit, skipping those
@@ -383,11 +389,19 @@ extension Store {
   ///
   /// This is the one flush per group of messages: once it returns, no crash or
   /// power loss can bring these messages back to `pending` behind the run's back.
-  public func claim(_ ids: [Int64], bootID: String, now: Date = Date()) throws(StoreError) -> (
-    claimed: [ClaimedMessage], suppressed: Int
-  ) {
+  ///
+  /// With a `journal`, the same commit first folds in everything the run's
+  /// sessions appended since the last claim (see ``DeliveryJournal``).
+  public func claim(
+    _ ids: [Int64], bootID: String, now: Date = Date(), journal: DeliveryJournal? = nil
+  ) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int) {
     let stamp = Timestamp.format(now)
-    return try write(durable: true) { db in
+    let rotated = try journal?.rotate()
+    let result = try write(durable: true) { db in
+      if let rotated {
+        for update in rotated.updates { try Self.apply(update, db) }
+        try DeliveryJournal.setApplied(rotated.number, db)
+      }
       var claimed: [ClaimedMessage] = []
       var suppressed = 0
       let select = try db.cachedStatement(
@@ -423,6 +437,8 @@ extension Store {
       }
       return (claimed, suppressed)
     }
+    if let rotated { unlink(DeliveryJournal.path(path, rotated.number)) }
+    return result
   }
 
   /// Records state changes in one commit. `durable: false` writes the log
@@ -457,15 +473,16 @@ extension Store {
         state.rawValue, charged ? 1 : 0, charged ? Timestamp.format(attempt.startedAt) : nil,
         next.map(Timestamp.format), note, state.rawValue, finished, finished, id,
       ])
+      // The message may have been forgotten (`contact forget`) while a run was on it.
       try db.cachedStatement(
         sql: """
           INSERT INTO delivery_attempts (message_id, started_at, finished_at, outcome, stage, smtp_code,
             smtp_text, detail, boot_id)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)
           """
       ).execute(arguments: [
         id, Timestamp.format(attempt.startedAt), attempt.finishedAt.map(Timestamp.format), attempt.outcome,
-        attempt.stage, attempt.smtpCode, attempt.smtpText, attempt.detail, attempt.bootID,
+        attempt.stage, attempt.smtpCode, attempt.smtpText, attempt.detail, attempt.bootID, id,
       ])
     }
   }

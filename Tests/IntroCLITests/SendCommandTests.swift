@@ -348,7 +348,8 @@ struct SendFromStoreTests {
     let files = try FileManager.default.contentsOfDirectory(atPath: outbox)
     #expect(files.count == 1)
     let message = try String(contentsOfFile: outbox + "/" + files[0], encoding: .utf8)
-    #expect(message.contains("To: Chris Client <chris@example.com>") || message.contains("To: chris@example.com"))
+    #expect(
+      message.contains("To: Chris Client <chris@example.com>") || message.contains("To: chris@example.com"))
     #expect(message.contains("Thank you for introducing me to Pat at Northwind"))
     #expect(message.contains("Hi Chris,"))
   }

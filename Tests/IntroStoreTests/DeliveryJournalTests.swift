@@ -130,4 +130,53 @@ struct DeliveryJournalTests {
     #expect(later.first?.attemptCount == 1)
     #expect(later.first?.previousState == .deferred)
   }
+
+  @Test func journalLinesOfAKilledRunAreFoldedInOnceByTheNextRun() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 3)
+    do {
+      let journal = try DeliveryJournal(store: store)
+      _ = try store.claim(ids, bootID: "boot-1", journal: journal)
+      let now = Date()
+      try journal.append(.bodyStarted(id: ids[0]))
+      try journal.append(
+        .finished(
+          id: ids[0], state: .sent,
+          attempt: AttemptRecord(
+            startedAt: now, finishedAt: now, outcome: "delivered", stage: "done", smtpCode: 250,
+            smtpText: "250 2.0.0 Ok:\tqueued as X\n\\ done", bootID: "boot-1"),
+          nextAttemptAt: nil, note: nil))
+      try journal.append(.bodyStarted(id: ids[1]))
+      // The run is killed here: no checkpoint, no finish.
+    }
+    // A torn line from the moment of the crash says nothing and is skipped.
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+      $0.contains(".journal-")
+    }
+    #expect(files.count == 1)
+    let handle = try #require(FileHandle(forWritingAtPath: dir.file(files[0])))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("F\t\(ids[2])\tsent\t1".utf8))
+    try handle.close()
+
+    let reopened = try Store(path: dir.file("intro.sqlite"))
+    let report = try reopened.recoverInterrupted(bootID: "boot-1")
+    let again = try reopened.recoverInterrupted(bootID: "boot-1")
+
+    #expect(report.uncertain == [ids[1]])
+    #expect(report.requeued == 1)
+    #expect(again.requeued == 0 && again.uncertain.isEmpty)
+    #expect(try state(reopened, ids[0]) == .sent)
+    #expect(try state(reopened, ids[1]) == .uncertain)
+    #expect(try state(reopened, ids[2]) == .pending)
+    var filter = MessageFilter()
+    filter.ids = [ids[0]]
+    let sent = try #require(try reopened.messages(filter).first)
+    #expect(sent.attempts.count == 1)
+    #expect(sent.attempts.first?.smtpText == "250 2.0.0 Ok:\tqueued as X\n\\ done")
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".journal-") }
+        .isEmpty)
+  }
 }

@@ -88,30 +88,30 @@ public struct SendReport: Sendable {
 ///
 /// ## Durability without one flush per message
 ///
-/// A message's state must be committed before the next network step, yet a
-/// flush (`fsync`) costs milliseconds. The journal uses two kinds of commit:
+/// A message's state must be safe before the next network step, yet a flush
+/// (`fsync`) costs milliseconds and even an unflushed SQLite transaction costs
+/// a hundred microseconds and a dozen system calls. So:
 ///
-/// 1. **Claims are flushed.** Messages are claimed (`pending → sending`) a group
-///    at a time (``SendOptions/claimGroup``) in one commit with
-///    `synchronous = FULL`. Each claimed message carries the kernel boot id of
-///    the run.
-/// 2. **Everything else is written, not flushed.** `in_data` (before the body
-///    goes out) and the outcome (before the connection's next command) are
-///    committed with `synchronous = NORMAL`: the commit is in the write-ahead
-///    log in the kernel's page cache, so it survives the process being killed at
-///    any instant, and costs tens of microseconds, not milliseconds.
-/// 3. **Group commit.** Sessions on parallel connections hand their state
-///    changes to one committer; whichever session arrives while no commit runs
-///    commits everything queued, so four connections share one transaction.
+/// 1. **Claims are flushed, a group at a time.** Messages are claimed
+///    (`pending → sending`) ``SendOptions/claimGroup`` at a time in one store
+///    commit with `synchronous = FULL`, each tagged with the kernel boot id.
+/// 2. **Steps are appended, not committed.** `in_data` (before the first byte
+///    of the body leaves) and the outcome (before the connection's next
+///    command) are appended to the run's ``DeliveryJournal`` with one
+///    `write(2)`: in the kernel's page cache, they survive the process being
+///    killed at any instant.
+/// 3. **Group commit.** Each claim folds everything appended since the last
+///    one into the store in the same flushed commit, so the store is at most
+///    one group behind, and a batch costs one flush per group, not per message.
 ///
-/// After a crash, the next run (holding the store's run lock) settles what was
-/// left (``Store/recoverInterrupted(bootID:now:)``): `sending` on the same boot
-/// means the process died before the body, so the message goes again; `in_data`
-/// means the server may have it, so it is `uncertain`. After a power loss the
-/// unflushed tail of the log is gone and a message may be back at `sending`
-/// although it was sent; the boot id differs, so every such message becomes
-/// `uncertain` instead of being sent twice. Flushed claims guarantee no message
-/// can fall back to `pending`.
+/// After a crash, the next run (holding the store's run lock) replays the
+/// journal and settles what was left (``Store/recoverInterrupted(bootID:now:)``):
+/// `sending` on the same boot means the process died before the body, so the
+/// message goes again; `in_data` means the server may have it, so it is
+/// `uncertain`. After a power loss the unflushed journal is gone and a message
+/// may be back at `sending` although it was sent; its boot id is not this
+/// boot's, so it becomes `uncertain` instead of being sent twice. Flushed
+/// claims guarantee no message falls back to `pending`.
 public final class BatchRunner: Sendable {
   private let store: Store
   private let transport: any MailTransport
@@ -139,7 +139,7 @@ public final class BatchRunner: Sendable {
   {
     let started = Date()
     let shared = RunState(ids: ids, limit: options.limit)
-    let journal = GroupCommit(store: store)
+    let journal = try DeliveryJournal(store: store)
     let pacer = Pacer(perMinute: options.messagesPerMinute)
     let sessions = max(1, min(transport.parallelism, ids.count))
     let group = DispatchGroup()
@@ -152,7 +152,9 @@ public final class BatchRunner: Sendable {
         while !stopRequested.load(ordering: .relaxed) {
           let next: ClaimedMessage?
           do throws(StoreError) {
-            next = try shared.next(group: options.claimGroup, claim: claim)
+            next = try shared.next(group: options.claimGroup) { ids throws(StoreError) in
+              try store.claim(Array(ids), bootID: bootID, journal: journal)
+            }
           } catch {
             shared.fail(error)
             break
@@ -173,8 +175,10 @@ public final class BatchRunner: Sendable {
     }
     group.wait()
     // Claimed but never tried: back as they were, untouched.
-    let leftovers = shared.drain()
-    try store.record(leftovers.map { .released(id: $0.id, state: $0.previousState) }, durable: true)
+    for message in shared.drain() {
+      try journal.append(.released(id: message.id, state: message.previousState))
+    }
+    try journal.finish()
     if let failure = shared.failure { throw failure }
     var stop = shared.stop
     if stop == nil && stopRequested.load(ordering: .relaxed) && shared.hasMore { stop = .interrupted }
@@ -185,16 +189,10 @@ public final class BatchRunner: Sendable {
       remaining: (remaining[.pending] ?? 0) + (remaining[.deferred] ?? 0))
   }
 
-  private func claim(_ ids: ArraySlice<Int64>) throws(StoreError) -> (
-    claimed: [ClaimedMessage], suppressed: Int
-  ) {
-    try store.claim(Array(ids), bootID: bootID)
-  }
-
-  /// One attempt: deliver, decide, journal. The outcome is committed before the
-  /// session's next command.
+  /// One attempt: deliver, decide, journal. The outcome is in the journal
+  /// before the session's next command.
   private func deliver(
-    _ message: ClaimedMessage, over session: any MailSession, journal: GroupCommit, shared: RunState
+    _ message: ClaimedMessage, over session: any MailSession, journal: DeliveryJournal, shared: RunState
   ) throws(StoreError) {
     let started = Date()
     let result: DeliveryResult
@@ -205,7 +203,7 @@ public final class BatchRunner: Sendable {
       result = session.deliver(outgoing) {
         // The 354 is in: record in_data before the first byte of the body leaves.
         do throws(StoreError) {
-          try journal.commit(.bodyStarted(id: message.id))
+          try journal.append(.bodyStarted(id: message.id))
         } catch {
           shared.fail(error)
         }
@@ -218,7 +216,7 @@ public final class BatchRunner: Sendable {
     let attempt = AttemptRecord(
       startedAt: started, finishedAt: now, outcome: result.outcome.rawValue, stage: result.stage.rawValue,
       smtpCode: result.responseCode, smtpText: result.serverText, detail: result.detail, bootID: bootID)
-    try journal.commit(
+    try journal.append(
       .finished(
         id: message.id, state: verdict.state, attempt: attempt, nextAttemptAt: verdict.nextAttempt,
         note: verdict.note, charged: !verdict.isConnectionFailure))
@@ -362,54 +360,6 @@ private final class RunState: Sendable {
     fields.withLock { state in
       defer { state.buffer = [] }
       return Array(state.buffer[state.bufferPosition...])
-    }
-  }
-}
-
-/// Commits journal updates from parallel sessions, several per transaction.
-///
-/// A session queues its update and waits until a commit includes it. If no
-/// commit is running, the session runs one itself for everything queued so
-/// far; sessions that queue meanwhile are carried by the next one.
-private final class GroupCommit: @unchecked Sendable {
-  // @unchecked: every field is guarded by `condition`.
-  private let store: Store
-  private let condition = NSCondition()
-  private var queue: [DeliveryUpdate] = []
-  private var queued = 0
-  private var committed = 0
-  private var committing = false
-  private var failure: StoreError?
-
-  init(store: Store) { self.store = store }
-
-  func commit(_ update: DeliveryUpdate) throws(StoreError) {
-    condition.lock()
-    defer { condition.unlock() }
-    queue.append(update)
-    queued += 1
-    let ticket = queued
-    while committed < ticket {
-      if let failure { throw failure }
-      if committing {
-        condition.wait()
-        continue
-      }
-      committing = true
-      let updates = queue
-      let upTo = queued
-      queue = []
-      condition.unlock()
-      var error: StoreError?
-      do throws(StoreError) {
-        try store.record(updates)
-      } catch let caught {
-        error = caught
-      }
-      condition.lock()
-      committing = false
-      if let error { failure = error } else { committed = upTo }
-      condition.broadcast()
     }
   }
 }
