@@ -124,7 +124,7 @@ struct ResolvedAudience {
   /// Calls `body` with each member in order; touches the store no more, so
   /// `body` may run inside a store transaction.
   /// - Returns: problems with rows that have no member (a ragged CSV row, an unreadable file).
-  func forEach(_ body: (AudienceMember) throws(StoreError) -> Void) throws(SendError) -> [PreflightIssue] {
+  func walk(_ body: (AudienceMember) throws(StoreError) -> Void) throws(SendError) -> [PreflightIssue] {
     switch source {
     case .members(let members):
       for member in members { try storeStep { () throws(StoreError) in try body(member) } }

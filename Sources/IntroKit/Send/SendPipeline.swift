@@ -49,7 +49,7 @@ public struct SendPipeline: Sendable {
     var preflight = makePreflight()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
-    plan.issues += try members.forEach { member throws(StoreError) in
+    plan.issues += try members.walk { member throws(StoreError) in
       switch try preflight.prepare(
         member,
         isSuppressed: { key throws(StoreError) in
@@ -87,7 +87,7 @@ public struct SendPipeline: Sendable {
       recorder = try store.recordBatch(
         template: templateName, command: command, audience: audience.description, now: date
       ) { recorder in
-        plan.issues += try members.forEach {
+        plan.issues += try members.walk {
           member throws(StoreError) in
           switch try preflight.prepare(member, isSuppressed: recorder.isSuppressed) {
           case .failure(let failure):
