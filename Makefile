@@ -5,7 +5,7 @@ DEMO := $(CURDIR)/.demo
 
 BENCH_DATA := .build/blurb-bench
 
-.PHONY: all build test lint demo release spec import-check bench templates clean
+.PHONY: all build test lint demo release spec import-check bench bench-send templates clean
 
 all: build
 
@@ -49,6 +49,12 @@ bench:
 	@test -f $(BENCH_DATA)/contexts.json || python3 ../shared/bench/template/gen_contexts.py --out $(BENCH_DATA)
 	$(SWIFT) build -c release --package-path Benchmarks
 	Benchmarks/.build/release/template-bench --dir $(BENCH_DATA)
+
+## bench-send: 10,000 messages from a CSV through intro send (4 connections) to Postfix's
+## smtp-sink, against smtp-source -d -s 1 on the same sink in the same run.
+bench-send: release
+	@.ci/deps.sh test
+	Benchmarks/send/send-bench.sh 10000 3
 
 ## templates: regenerate the built-in templates compiled into intro after editing Templates/.
 templates:

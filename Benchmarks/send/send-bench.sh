@@ -64,20 +64,23 @@ chmod 600 "$work/config.toml"
 size=$("$intro" send thank-you-business --csv "$work/recipients.csv" --config "$work/config.toml" --json \
   | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["first"].encode()))')
 
-now() { date +%s.%N; }
+# Wall-clock seconds of a command (its output to the file $1), from bash's own clock.
+elapsed() {
+  local out=$1
+  shift
+  local start=$EPOCHREALTIME
+  "$@" > "$out"
+  python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$start" "$EPOCHREALTIME"
+}
 intro_times=()
 source_times=()
 for round in $(seq "$rounds"); do
   rm -rf "$work/store"
-  start=$(now)
-  "$intro" send thank-you-business --csv "$work/recipients.csv" --config "$work/config.toml" \
-    --send --no-limit --json > "$work/intro.json"
-  intro_times+=("$(echo "$(now) - $start" | bc -l)")
+  intro_times+=("$(elapsed "$work/intro.json" "$intro" send thank-you-business \
+    --csv "$work/recipients.csv" --config "$work/config.toml" --send --no-limit --json)")
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['sent']==int(sys.argv[2]), r" \
     "$work/intro.json" "$messages"
-  start=$(now)
-  /usr/sbin/smtp-source -d -s 1 -m "$messages" -l "$size" "127.0.0.1:$port"
-  source_times+=("$(echo "$(now) - $start" | bc -l)")
+  source_times+=("$(elapsed /dev/null /usr/sbin/smtp-source -d -s 1 -m "$messages" -l "$size" "127.0.0.1:$port")")
 done
 
 python3 - "$messages" "$size" "${intro_times[*]}" "${source_times[*]}" <<'PY'

@@ -1,6 +1,5 @@
 import Foundation
 internal import GRDB
-import Synchronization
 
 /// The redo log of a sending run: every state change is appended to a file
 /// next to the store with one `write(2)`, and folded into the store in bulk.
@@ -26,7 +25,11 @@ import Synchronization
 /// is deleted afterwards, and a file whose number is already recorded is never
 /// applied twice. Readers of the store (`intro log` during a run) see the
 /// store as of the last claim, at most one claim group behind.
-public final class DeliveryJournal: Sendable {
+public final class DeliveryJournal: @unchecked Sendable {
+  // @unchecked: `file` is only touched with `lock` held. A plain pthread mutex,
+  // not Synchronization.Mutex: on Linux that one is a priority-inheritance
+  // futex, and its contended path through the kernel cost more than the
+  // write(2) it guards when four sessions append at once.
   private struct File {
     var number: Int
     var descriptor: Int32
@@ -34,7 +37,8 @@ public final class DeliveryJournal: Sendable {
   }
 
   private let store: Store
-  private let current: Mutex<File>
+  private let lock = NSLock()
+  private var file: File
 
   /// Opens a new journal file for a run. Call after ``Store/recoverInterrupted(bootID:now:)``.
   public init(store: Store) throws(StoreError) {
@@ -42,19 +46,23 @@ public final class DeliveryJournal: Sendable {
     let applied = try store.read { db in try Self.appliedNumber(db) }
     let highest = Self.files(of: store.path).map(\.number).max() ?? 0
     let number = max(applied, highest) + 1
-    current = Mutex(File(number: number, descriptor: try Self.open(store.path, number)))
+    file = File(number: number, descriptor: try Self.open(store.path, number))
   }
 
   deinit {
-    current.withLock { file in
-      if file.descriptor >= 0 { close(file.descriptor) }
-    }
+    if file.descriptor >= 0 { close(file.descriptor) }
+  }
+
+  private func locked<T, E: Error>(_ body: (inout File) throws(E) -> T) throws(E) -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body(&file)
   }
 
   /// Appends `update`; when this returns, a killed process cannot lose it.
   public func append(_ update: DeliveryUpdate) throws(StoreError) {
     let line = Self.encode(update)
-    try current.withLock { (file: inout File) throws(StoreError) in
+    try locked { (file: inout File) throws(StoreError) in
       try line.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) throws(StoreError) in
         var offset = 0
         while offset < bytes.count {
@@ -73,7 +81,7 @@ public final class DeliveryJournal: Sendable {
 
   /// Starts a new file and hands over the lines of the old one, to apply.
   func rotate() throws(StoreError) -> (number: Int, updates: [DeliveryUpdate]) {
-    try current.withLock { (file: inout File) throws(StoreError) in
+    try locked { (file: inout File) throws(StoreError) in
       let old = (file.number, file.updates)
       let next = try Self.open(store.path, file.number + 1)
       close(file.descriptor)
@@ -90,7 +98,7 @@ public final class DeliveryJournal: Sendable {
   /// Ends the run's journal: a last checkpoint, and its empty file removed.
   public func finish() throws(StoreError) {
     try checkpoint()
-    let number = current.withLock { file in
+    let number = locked { file in
       close(file.descriptor)
       file.descriptor = -1
       return file.number

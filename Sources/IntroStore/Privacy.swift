@@ -92,11 +92,11 @@ extension Store {
     // No key yet means nothing was ever suppressed.
     guard
       let key = try String.fetchOne(
-        db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
+        db.cachedStatement(sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'"))
     else { return false }
     let hash = SHA256.hex(SHA256.hmac(key: Array(key.utf8), message: Array(normalizedEmail.utf8)))
-    return try Int.fetchOne(db, sql: "SELECT 1 FROM suppressions WHERE address_hash = ?", arguments: [hash])
-      != nil
+    return try Int.fetchOne(
+      db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE address_hash = ?"), arguments: [hash]) != nil
   }
 
   /// HMAC-SHA-256 of the address with this store's own random key (made on first use).

@@ -38,21 +38,18 @@ public enum EmailAssembly {
   ///   - markdown: the body is Markdown (`Intro-Format: markdown`): it is sent as
   ///     written for plain-text readers, with an HTML alternative made from it.
   ///   - messageID: reuse the stored one on a retry; nil makes a new one in the sender's domain.
+  ///   - repMailbox: ``repMailbox(_:)``, when a batch made it once for all its messages.
   public static func compose(
     _ email: RenderedEmail, rep: IntroConfig.Rep, markdown: Bool = false, date: Date = Date(),
-    timeZone: TimeZone = .current, messageID: String? = nil
+    timeZone: TimeZone = .current, messageID: String? = nil, repMailbox: Mailbox? = nil
   ) throws(Failure) -> ComposedMessage {
     let from: Mailbox
     if let header = email.header("From") {
       from = try mailbox(header, field: "From")
-    } else if let address = rep.email {
-      do {
-        from = try Mailbox(name: rep.name, address: address)
-      } catch {
-        throw .address(field: "[rep] email", error)
-      }
+    } else if let repMailbox {
+      from = repMailbox
     } else {
-      throw .noSender
+      from = try Self.repMailbox(rep)
     }
     var draft = MessageDraft(
       from: from, to: try list(email.header("To"), field: "To"), subject: email.header("Subject") ?? "",
@@ -66,6 +63,16 @@ public enum EmailAssembly {
       return try MessageComposer.compose(draft)
     } catch {
       throw .composition(error)
+    }
+  }
+
+  /// The rep as a sender: name and email from `[rep]`.
+  public static func repMailbox(_ rep: IntroConfig.Rep) throws(Failure) -> Mailbox {
+    guard let address = rep.email else { throw .noSender }
+    do {
+      return try Mailbox(name: rep.name, address: address)
+    } catch {
+      throw .address(field: "[rep] email", error)
     }
   }
 

@@ -272,7 +272,9 @@ struct Verdict {
 
 /// The run's shared state: the messages still to claim, the claimed ones not
 /// yet handed out, the counts and the circuit breaker.
-private final class RunState: Sendable {
+private final class RunState: @unchecked Sendable {
+  // @unchecked: `state` is only touched with `lock` held (a plain pthread
+  // mutex; see DeliveryJournal for why not Synchronization.Mutex).
   private struct Fields {
     var ids: [Int64]
     var position = 0
@@ -285,19 +287,25 @@ private final class RunState: Sendable {
     var failure: StoreError?
   }
 
-  private let fields: Mutex<Fields>
+  private let lock = NSLock()
+  private var state: Fields
 
   init(ids: [Int64], limit: Int?) {
-    var initial = Fields(ids: ids, limit: limit)
-    initial.counts.total = limit.map { min($0, ids.count) } ?? ids.count
-    fields = Mutex(initial)
+    state = Fields(ids: ids, limit: limit)
+    state.counts.total = limit.map { min($0, ids.count) } ?? ids.count
   }
 
-  var counts: SendCounts { fields.withLock { $0.counts } }
-  var stop: SendStop? { fields.withLock { $0.stop } }
-  var failure: StoreError? { fields.withLock { $0.failure } }
+  private func withLock<T, E: Error>(_ body: (inout Fields) throws(E) -> T) throws(E) -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body(&state)
+  }
+
+  var counts: SendCounts { withLock { $0.counts } }
+  var stop: SendStop? { withLock { $0.stop } }
+  var failure: StoreError? { withLock { $0.failure } }
   var hasMore: Bool {
-    fields.withLock { $0.position < $0.ids.count || $0.bufferPosition < $0.buffer.count }
+    withLock { $0.position < $0.ids.count || $0.bufferPosition < $0.buffer.count }
   }
 
   /// The next message to try, claiming the next group when the claimed ones run out.
@@ -308,7 +316,7 @@ private final class RunState: Sendable {
   )
     throws(StoreError) -> ClaimedMessage?
   {
-    try fields.withLock { (state: inout Fields) throws(StoreError) -> ClaimedMessage? in
+    try withLock { (state: inout Fields) throws(StoreError) -> ClaimedMessage? in
       while true {
         guard state.stop == nil, state.failure == nil else { return nil }
         if state.bufferPosition < state.buffer.count {
@@ -329,7 +337,7 @@ private final class RunState: Sendable {
   }
 
   func record(_ verdict: Verdict, result: DeliveryResult, breaker: Int) {
-    fields.withLock { state in
+    withLock { state in
       if verdict.isConnectionFailure {
         state.counts.notSent += 1
         state.consecutiveConnectionFailures += 1
@@ -350,14 +358,14 @@ private final class RunState: Sendable {
   }
 
   func fail(_ error: StoreError) {
-    fields.withLock { state in
+    withLock { state in
       if state.failure == nil { state.failure = error }
     }
   }
 
   /// The claimed messages no session took.
   func drain() -> [ClaimedMessage] {
-    fields.withLock { state in
+    withLock { state in
       defer { state.buffer = [] }
       return Array(state.buffer[state.bufferPosition...])
     }

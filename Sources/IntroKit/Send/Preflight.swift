@@ -65,7 +65,9 @@ public struct Preflight: ~Copyable {
   private let markdown: Bool
   private let date: Date
   private let dayKey: String
+  private let repMailbox: Mailbox?
   private var recipients: [String: String] = [:]
+  private var random = BufferedRandom()
 
   /// A preflight for `template` (named `templateName` in the store), rendered with `partials`.
   public init(
@@ -78,6 +80,7 @@ public struct Preflight: ~Copyable {
     self.rep = rep
     self.date = date
     markdown = template.metadata["Format"]?.lowercased() == "markdown"
+    repMailbox = try? EmailAssembly.repMailbox(rep)
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = .current
     let parts = calendar.dateComponents([.year, .month, .day], from: date)
@@ -118,7 +121,11 @@ public struct Preflight: ~Copyable {
     }
     let composed: ComposedMessage
     do throws(EmailAssembly.Failure) {
-      composed = try EmailAssembly.compose(rendered, rep: rep, markdown: markdown, date: date)
+      // One random draw per message, from a buffer filled by one system call per hundreds.
+      let domain = rendered.header("From") == nil ? repMailbox.map { String($0.address.domain) } : nil
+      composed = try EmailAssembly.compose(
+        rendered, rep: rep, markdown: markdown, date: date,
+        messageID: domain.map { MessageID.generate(domain: $0, using: &random) }, repMailbox: repMailbox)
     } catch {
       switch error {
       case .address(let field, let problem): return failure(field, problem.description)
@@ -146,7 +153,7 @@ public struct Preflight: ~Copyable {
     recipients[key] = source
     var keyInput = Array("intro-message-v1\u{0}\(templateName)\u{0}\(key)\u{0}\(dayKey)\u{0}".utf8)
     keyInput += rendered.text.utf8
-    let messageID = composed.messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+    let messageID = String(composed.messageID.dropFirst().dropLast())
     return .success(
       PreparedMessage(
         record: NewMessage(
@@ -171,4 +178,29 @@ public struct PreflightFailure: Error, Sendable {
   public var issues: [PreflightIssue]
 
   public init(_ issues: [PreflightIssue]) { self.issues = issues }
+}
+
+/// Random numbers from the kernel's source (`/dev/urandom`), fetched 4 KiB at
+/// a time: a Message-ID needs 128 bits, and one system call per 64 bits costs
+/// more than composing the message.
+struct BufferedRandom: RandomNumberGenerator {
+  private var buffer = [UInt64](repeating: 0, count: 512)
+  private var position = 512
+
+  mutating func next() -> UInt64 {
+    if position == buffer.count {
+      let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+      let filled = buffer.withUnsafeMutableBytes { bytes in
+        descriptor < 0 ? -1 : read(descriptor, bytes.baseAddress, bytes.count)
+      }
+      if descriptor >= 0 { close(descriptor) }
+      if filled != buffer.count * 8 {
+        var system = SystemRandomNumberGenerator()
+        for index in buffer.indices { buffer[index] = system.next() }
+      }
+      position = 0
+    }
+    defer { position += 1 }
+    return buffer[position]
+  }
 }

@@ -36,7 +36,7 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
       throw AddressError(.controlCharacter, text, detail: control.debugName)
     }
     let trimmed = text.trimmingSpaces
-    guard trimmed.hasSuffix(">") || trimmed.contains("<") else {
+    guard trimmed.hasSuffix(">") || trimmed.containsUTF8("<") else {
       try self.init(name: nil, address: trimmed)
       return
     }
@@ -54,33 +54,38 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
   /// Parses a comma-separated list (`a@x.example, "Smith, J" <j@x.example>`);
   /// commas inside quotes or angle brackets do not separate. An empty text is an empty list.
   public static func list(parsing text: String) throws(AddressError) -> [Mailbox] {
-    var items: [String] = []
-    var current = ""
+    // Every character that matters here is ASCII, so the bytes are scanned,
+    // not the grapheme clusters: a UTF-8 byte of a name is never one of them.
+    var items: [Substring] = []
+    let bytes = text.utf8
+    var start = bytes.startIndex
     var inQuotes = false
     var inAngle = false
     var escaping = false
-    for character in text {
+    var index = bytes.startIndex
+    while index < bytes.endIndex {
+      let byte = bytes[index]
       if escaping {
         escaping = false
-      } else if character == "\\" && inQuotes {
+      } else if byte == UInt8(ascii: "\\") && inQuotes {
         escaping = true
-      } else if character == "\"" {
+      } else if byte == UInt8(ascii: "\"") {
         inQuotes.toggle()
-      } else if character == "<" && !inQuotes {
+      } else if byte == UInt8(ascii: "<") && !inQuotes {
         inAngle = true
-      } else if character == ">" && !inQuotes {
+      } else if byte == UInt8(ascii: ">") && !inQuotes {
         inAngle = false
-      } else if character == "," && !inQuotes && !inAngle {
-        items.append(current)
-        current = ""
-        continue
+      } else if byte == UInt8(ascii: ",") && !inQuotes && !inAngle {
+        items.append(text[start..<index])
+        start = bytes.index(after: index)
       }
-      current.append(character)
+      index = bytes.index(after: index)
     }
-    items.append(current)
+    items.append(text[start...])
     var mailboxes: [Mailbox] = []
-    for item in items where !item.trimmingSpaces.isEmpty {
-      mailboxes.append(try Mailbox(parsing: item))
+    for item in items {
+      let trimmed = String(item).trimmingSpaces
+      if !trimmed.isEmpty { mailboxes.append(try Mailbox(parsing: trimmed)) }
     }
     return mailboxes
   }
@@ -95,12 +100,12 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
   private static func parseAddress(_ raw: String) throws(AddressError) -> EnvelopeAddress {
     let text = raw.trimmingSpaces
     if text.isEmpty { throw AddressError(.empty, raw) }
-    if text.contains("(") || text.contains(")") { throw AddressError(.comment, raw) }
+    if text.containsUTF8("(") || text.containsUTF8(")") { throw AddressError(.comment, raw) }
     guard let at = text.lastIndex(of: "@") else { throw AddressError(.missingAt, raw) }
     let local = text[..<at]
     let domain = text[text.index(after: at)...]
     if local.hasPrefix("\"") { throw AddressError(.quotedLocalPart, raw) }
-    if local.contains("@") { throw AddressError(.severalAts, raw) }
+    if local.containsUTF8("@") { throw AddressError(.severalAts, raw) }
     if local.isEmpty { throw AddressError(.emptyLocalPart, raw) }
     if domain.isEmpty { throw AddressError(.emptyDomain, raw) }
     if local.unicodeScalars.contains(where: { !$0.isASCII }) { throw AddressError(.nonASCIILocalPart, raw) }
@@ -141,6 +146,22 @@ extension UInt8 {
       true
     default: "!#$%&'*+-/=?^_`{|}~".utf8.contains(self)
     }
+  }
+}
+
+extension StringProtocol {
+  /// Whether the UTF-8 bytes hold `needle`'s: a plain byte search, not
+  /// Foundation's locale-aware `contains`, which costs microseconds a call.
+  func containsUTF8(_ needle: String) -> Bool {
+    let pattern = Array(needle.utf8)
+    guard let first = pattern.first else { return true }
+    let bytes = utf8
+    var index = bytes.startIndex
+    while let start = bytes[index...].firstIndex(of: first) {
+      if bytes[start...].starts(with: pattern) { return true }
+      index = bytes.index(after: start)
+    }
+    return false
   }
 }
 

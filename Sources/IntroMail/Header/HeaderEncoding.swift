@@ -27,8 +27,8 @@ public enum HeaderEncoding {
   public static func unstructured(_ name: String, _ value: String) throws(HeaderError) -> String {
     try checkSingleLine(value, field: name)
     let plain =
-      value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !value.contains("=?")
-      && !value.hasPrefix(" ") && !value.hasSuffix(" ") && !value.contains("  ")
+      value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !value.containsUTF8("=?")
+      && !value.hasPrefix(" ") && !value.hasSuffix(" ") && !value.containsUTF8("  ")
       && value.split(separator: " ").allSatisfy({ $0.utf8.count <= 900 })
     let body = plain ? value : encodedWords(value).joined(separator: " ")
     return fold("\(name): \(body)")
@@ -48,8 +48,9 @@ public enum HeaderEncoding {
   /// A display name as atoms, a quoted string, or encoded words.
   static func displayName(_ name: String) -> String {
     let ascii = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
-    if !ascii || name.contains("=?") || name.utf8.count > 900 || name.hasPrefix(" ") || name.hasSuffix(" ")
-      || name.contains("  ")
+    if !ascii || name.containsUTF8("=?") || name.utf8.count > 900 || name.hasPrefix(" ")
+      || name.hasSuffix(" ")
+      || name.containsUTF8("  ")
     {
       return encodedWords(name).joined(separator: " ")
     }
