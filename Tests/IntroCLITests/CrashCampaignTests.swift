@@ -7,24 +7,29 @@ struct CrashCampaignTests {
   @Test func killedFiftyTimesEveryRecipientGetsExactlyOneMessage() throws {
     let sink = try SMTPSink()
     defer { sink.stop() }
-    // 25 messages a second over 2 connections, so a run is still sending when it is killed.
+    // 20 messages a second over 2 connections, so a run is still sending when it is killed.
     let batch = try SendFixture(
-      port: sink.port, rows: 300, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 1500")
+      port: sink.port, rows: 300, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 1200")
     defer { batch.remove() }
     let arguments = batch.sendArguments + ["--send", "--no-limit", "--wait", "10"]
     var generator = SystemRandomNumberGenerator()
     // A dry run costs what every run pays before its first message: start, render, check.
-    let started = Date()
-    #expect(try batch.send().status == 0)
-    let setUp = UInt32(Date().timeIntervalSince(started) * 1_000_000)
+    // The quickest of three, so a moment of load on the machine does not stretch every delay.
+    var setUp = UInt32.max
+    for _ in 0..<3 {
+      let started = Date()
+      #expect(try batch.send().status == 0)
+      setUp = min(setUp, UInt32(Date().timeIntervalSince(started) * 1_000_000))
+    }
 
     var kills = 0
     var runs = 0
-    while kills < 50 && runs < 150 {
+    while kills < 50 && runs < 200 {
       runs += 1
       let child = try ChildProcess(TestFiles.introBinary, arguments, environment: batch.intro.environment)
-      // From inside the start-up (killed while storing the batch or recovering) to a few messages in.
-      usleep(UInt32.random(in: setUp * 3 / 4...setUp + 250_000, using: &generator))
+      // From inside the start-up (killed while storing the batch or recovering) to a few messages
+      // in: at 20 messages a second a run sends at most a handful, so the batch outlasts 50 kills.
+      usleep(UInt32.random(in: setUp / 2...setUp + 200_000, using: &generator))
       if child.process.isRunning { kills += 1 }
       child.stop()  // SIGKILL
     }
@@ -33,7 +38,7 @@ struct CrashCampaignTests {
     let configuration = batch.intro.home.file("config/intro/config.toml")
     let fast = batch.intro.home.file("fast.toml")
     try String(contentsOfFile: configuration, encoding: .utf8)
-      .replacingOccurrences(of: "messages_per_minute = 1500", with: "")
+      .replacingOccurrences(of: "messages_per_minute = 1200", with: "")
       .write(toFile: fast, atomically: true, encoding: .utf8)
     chmod(fast, 0o600)
     var finished = false
