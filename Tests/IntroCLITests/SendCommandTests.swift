@@ -224,10 +224,11 @@ struct SendCommandTests {
     }
   }
 
-  @Test func uncertainMessagesAreResolvedByHand() throws {
-    let sink = try SMTPSink(flags: ["-q", "."])
-    defer { sink.stop() }
-    let batch = try SendFixture(port: sink.port, rows: 2)
+  @Test func uncertainMessagesAreResolvedByHandAndResentByRetry() throws {
+    let port = try freePort()
+    var sink: SMTPSink? = try SMTPSink(flags: ["-q", "."], port: port)
+    defer { sink?.stop() }
+    let batch = try SendFixture(port: port, rows: 2)
     defer { batch.remove() }
     #expect(try batch.send("--send", "--no-limit").status == 76)
     let uncertain = try batch.log("--state", "uncertain")
@@ -242,6 +243,33 @@ struct SendCommandTests {
     #expect(again.status == 65)
     #expect(again.stderr.contains("not uncertain"))
     #expect(try batch.states() == ["sent": 1, "deferred": 1])
+
+    // The relay works again: --retry sends the one queued again, with its Message-ID unchanged.
+    sink?.stop()
+    sink = try SMTPSink(port: port)
+    let retry = try batch.intro.run(["send", "--retry", "--send"])
+    #expect(retry.status == 0, "\(retry.stderr)")
+    #expect(Received(try #require(sink)).messageIDs == [second])
+    #expect(try batch.states() == ["sent": 2])
+  }
+
+  @Test func aRelayWithoutSTARTTLSStopsTheBatchAsAConfigurationError() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    let batch = try SendFixture(port: sink.port, rows: 5, smtpExtra: "parallel = 1")
+    defer { batch.remove() }
+    // STARTTLS required (the default), and smtp-sink does not offer it.
+    let config = batch.intro.home.file("config/intro/config.toml")
+    try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "tls = \"none\"", with: "")
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    chmod(config, 0o600)
+
+    let output = try batch.send("--send", "--no-limit")
+
+    #expect(output.status == 78, "\(output.stdout)\(output.stderr)")
+    #expect(output.stderr.contains("3 connection failures in a row"))
+    #expect(try batch.states() == ["pending": 5])
+    #expect(Received(sink).recipients.isEmpty)
   }
 
   @Test func relayDownStopsAfterThreeFailuresAndALaterRunSendsEverything() throws {
