@@ -12,6 +12,13 @@ let package = Package(
   ],
   targets: [
     .executableTarget(
+      name: "send-floor",
+      dependencies: [
+        .product(name: "IntroSMTP", package: "intro"),
+        .product(name: "IntroMail", package: "intro"),
+      ]
+    ),
+    .executableTarget(
       name: "template-bench",
       dependencies: [
         .product(name: "IntroTemplates", package: "intro"),

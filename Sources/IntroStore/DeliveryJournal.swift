@@ -159,6 +159,19 @@ public final class DeliveryJournal: @unchecked Sendable {
     return files.map(\.path)
   }
 
+  /// `updates` without the `in_data` marks that a later outcome of the same
+  /// message supersedes: the store only needs the last state, and every attempt.
+  static func coalesced(_ updates: [DeliveryUpdate]) -> [DeliveryUpdate] {
+    var finished = Set<Int64>()
+    for update in updates {
+      if case .finished(let id, _, _, _, _, _) = update { finished.insert(id) }
+    }
+    return updates.filter { update in
+      if case .bodyStarted(let id) = update { return !finished.contains(id) }
+      return true
+    }
+  }
+
   // MARK: Lines
 
   /// One line, tab-separated: `B id`, `R id state`, or `F id state charged started

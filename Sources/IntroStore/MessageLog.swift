@@ -399,7 +399,7 @@ extension Store {
     let rotated = try journal?.rotate()
     let result = try write(durable: true) { db in
       if let rotated {
-        for update in rotated.updates { try Self.apply(update, db) }
+        for update in DeliveryJournal.coalesced(rotated.updates) { try Self.apply(update, db) }
         try DeliveryJournal.setApplied(rotated.number, db)
       }
       var claimed: [ClaimedMessage] = []

@@ -45,10 +45,11 @@ public enum MessageDelivery {
       throw .address(role: "sender", error)
     }
     var unique: [EnvelopeAddress] = []
+    var seen = Set<EnvelopeAddress>()
     for recipient in recipients {
       do {
         let address = try EnvelopeAddress(recipient)
-        if !unique.contains(address) { unique.append(address) }
+        if seen.insert(address).inserted { unique.append(address) }
       } catch {
         throw .address(role: "recipient", error)
       }

@@ -285,9 +285,11 @@ private final class RunState: @unchecked Sendable {
     var consecutiveConnectionFailures = 0
     var stop: SendStop?
     var failure: StoreError?
+    /// A session is claiming the next group, outside the lock.
+    var claiming = false
   }
 
-  private let lock = NSLock()
+  private let lock = NSCondition()
   private var state: Fields
 
   init(ids: [Int64], limit: Int?) {
@@ -308,31 +310,57 @@ private final class RunState: @unchecked Sendable {
     withLock { $0.position < $0.ids.count || $0.bufferPosition < $0.buffer.count }
   }
 
-  /// The next message to try, claiming the next group when the claimed ones run out.
-  /// Claiming happens under the lock: the other sessions wait for it, which is
-  /// what keeps a message from being claimed twice.
+  /// The next message to try.
+  ///
+  /// When fewer than half a group of claimed messages is left, the session
+  /// that notices claims the next group itself, outside the lock, while the
+  /// others go on sending what is left: the claim's flush overlaps the
+  /// sending instead of stopping every connection. Only one claim runs at a
+  /// time and each takes the next ids in order, so no message is claimed twice.
   func next(
     group: Int, claim: (ArraySlice<Int64>) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int)
-  )
-    throws(StoreError) -> ClaimedMessage?
-  {
-    try withLock { (state: inout Fields) throws(StoreError) -> ClaimedMessage? in
-      while true {
-        guard state.stop == nil, state.failure == nil else { return nil }
-        if state.bufferPosition < state.buffer.count {
-          defer { state.bufferPosition += 1 }
-          return state.buffer[state.bufferPosition]
-        }
-        let allowed = state.limit ?? Int.max
-        guard state.position < state.ids.count, allowed > 0 else { return nil }
+  ) throws(StoreError) -> ClaimedMessage? {
+    lock.lock()
+    defer { lock.unlock() }
+    while true {
+      guard state.stop == nil, state.failure == nil else { return nil }
+      let buffered = state.buffer.count - state.bufferPosition
+      let allowed = state.limit ?? Int.max
+      if !state.claiming, buffered <= group / 2, state.position < state.ids.count, allowed > 0 {
         let end = min(state.ids.count, state.position + min(group, allowed))
-        let (claimed, suppressed) = try claim(state.ids[state.position..<end])
+        let slice = state.ids[state.position..<end]
         state.position = end
-        state.buffer = claimed
-        state.bufferPosition = 0
-        state.counts.suppressed += suppressed
-        if let limit = state.limit { state.limit = limit - claimed.count }
+        if let limit = state.limit { state.limit = limit - slice.count }
+        state.claiming = true
+        lock.unlock()
+        let outcome: Result<(claimed: [ClaimedMessage], suppressed: Int), StoreError>
+        do throws(StoreError) {
+          outcome = .success(try claim(slice))
+        } catch {
+          outcome = .failure(error)
+        }
+        lock.lock()
+        state.claiming = false
+        lock.broadcast()
+        switch outcome {
+        case .failure(let error):
+          if state.failure == nil { state.failure = error }
+          throw error
+        case .success(let (claimed, suppressed)):
+          state.buffer = Array(state.buffer[state.bufferPosition...]) + claimed
+          state.bufferPosition = 0
+          state.counts.suppressed += suppressed
+          // Ids skipped as settled or suppressed do not use up the limit.
+          if let limit = state.limit { state.limit = limit + slice.count - claimed.count }
+        }
+        continue
       }
+      if buffered > 0 {
+        defer { state.bufferPosition += 1 }
+        return state.buffer[state.bufferPosition]
+      }
+      guard state.claiming else { return nil }
+      lock.wait()
     }
   }
 
@@ -361,6 +389,7 @@ private final class RunState: @unchecked Sendable {
     withLock { state in
       if state.failure == nil { state.failure = error }
     }
+    lock.broadcast()
   }
 
   /// The claimed messages no session took.

@@ -75,11 +75,19 @@ final class SMTPDialogue {
     }
   }
 
+  /// Whether libcurl's note `bytes` is worth reading: when notes are traced,
+  /// or when it is the TLS session summary.
+  func wantsNote(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    if let trace, trace.level >= 2 { return true }
+    return bytes.starts(with: Self.tlsMarker.utf8)
+  }
+
+  private static let tlsMarker = "SSL connection using "
+
   func libcurlNote(_ text: String) {
     for line in Self.lines(text) {
-      let marker = "SSL connection using "
-      if line.hasPrefix(marker) {
-        tlsSession = String(line.dropFirst(marker.count))
+      if line.hasPrefix(Self.tlsMarker) {
+        tlsSession = String(line.dropFirst(Self.tlsMarker.count))
       }
       emit(2, "* " + line)
     }

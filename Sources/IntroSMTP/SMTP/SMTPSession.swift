@@ -171,6 +171,10 @@ private let debugCallback: ccurl_debug_callback = { _, type, data, size, userdat
   guard let userdata else { return 0 }
   let dialogue = Unmanaged<SMTPDialogue>.fromOpaque(userdata).takeUnretainedValue()
   switch type {
+  case CURLINFO_TEXT where !dialogue.wantsNote(UnsafeRawBufferPointer(start: data, count: size)):
+    // libcurl's notes ("Re-using existing connection", "left intact", …) come
+    // several per message; only the TLS summary is kept unless tracing them.
+    break
   case CURLINFO_HEADER_OUT, CURLINFO_HEADER_IN, CURLINFO_TEXT:
     let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
     if type == CURLINFO_HEADER_OUT {
