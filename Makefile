@@ -54,7 +54,8 @@ bench:
 ## smtp-sink, against smtp-source -d -s 1 on the same sink in the same run.
 bench-send: release
 	@.ci/deps.sh test
-	Benchmarks/send/send-bench.sh 10000 3
+	$(SWIFT) build -c release --package-path Benchmarks --product send-floor
+	Benchmarks/send/send-bench.sh 10000 5
 
 ## templates: regenerate the built-in templates compiled into intro after editing Templates/.
 templates:

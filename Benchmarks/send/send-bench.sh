@@ -72,25 +72,39 @@ elapsed() {
   "$@" > "$out"
   python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$start" "$EPOCHREALTIME"
 }
+floor=Benchmarks/.build/release/send-floor
+"$intro" send thank-you-business --csv "$work/recipients.csv" --config "$work/config.toml" --json \
+  | python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["first"])' > "$work/message.eml"
 intro_times=()
 source_times=()
+floor_times=()
+delivery_times=()
 for round in $(seq "$rounds"); do
   rm -rf "$work/store"
   intro_times+=("$(elapsed "$work/intro.json" "$intro" send thank-you-business \
     --csv "$work/recipients.csv" --config "$work/config.toml" --send --no-limit --json)")
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['sent']==int(sys.argv[2]), r" \
-    "$work/intro.json" "$messages"
+  delivery_times+=("$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['sent']==int(sys.argv[2]), r; print(r['elapsedSeconds'])" \
+    "$work/intro.json" "$messages")")
   source_times+=("$(elapsed /dev/null /usr/sbin/smtp-source -d -s 1 -m "$messages" -l "$size" "127.0.0.1:$port")")
+  # The transport alone, for the breakdown: no rendering, no store (built by make bench-send).
+  if [ -x "$floor" ]; then floor_times+=("$("$floor" "$work/message.eml" "127.0.0.1:$port" "$messages" 4)"); fi
 done
 
-python3 - "$messages" "$size" "${intro_times[*]}" "${source_times[*]}" <<'PY'
+python3 - "$messages" "$size" "${intro_times[*]}" "${source_times[*]}" "${floor_times[*]:-}" "${delivery_times[*]}" <<'PY'
 import statistics, sys
 count, size = int(sys.argv[1]), int(sys.argv[2])
 intro = [float(x) for x in sys.argv[3].split()]
 source = [float(x) for x in sys.argv[4].split()]
+floor = [float(x) for x in sys.argv[5].split()]
+delivery = [float(x) for x in sys.argv[6].split()]
 i, s = statistics.median(intro), statistics.median(source)
 print(f"messages: {count} of {size} bytes; rounds: {len(intro)}")
 print(f"intro send (4 connections, render+compose+journal+send): median {i:.3f} s = {count / i:,.0f} msgs/s   runs: {', '.join(f'{x:.3f}' for x in intro)}")
 print(f"smtp-source -d -s 1 (1 connection, fixed message):        median {s:.3f} s = {count / s:,.0f} msgs/s   runs: {', '.join(f'{x:.3f}' for x in source)}")
+d = statistics.median(delivery)
+print(f"breakdown: intro's delivery phase (claims, journal, 4 connections): median {d:.3f} s; start-up, preflight and storing the batch: {i - d:.3f} s")
+if floor:
+    f = statistics.median(floor)
+    print(f"breakdown: libcurl transport alone, 4 connections, no render/store (send-floor): median {f:.3f} s = {count / f:,.0f} msgs/s")
 print(f"ratio intro / smtp-source: {s / i:.2f}x (target >= 1.00)")
 PY

@@ -412,13 +412,15 @@ extension Store {
           """)
       let update = try db.cachedStatement(
         sql: "UPDATE messages SET state = ?, boot_id = ?, last_error = ?, updated_at = ? WHERE id = ?")
+      // Most stores suppress nobody: then no address needs hashing.
+      let anySuppressed = try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions LIMIT 1")) != nil
       for id in ids {
         guard let row = try Row.fetchOne(select, arguments: [id]),
           let state = MessageState(rawValue: row["state"]), state == .pending || state == .deferred
         else { continue }
         if state == .deferred, let next: String = row["next_attempt_at"], next > stamp { continue }
         let key: String = row["recipient_key"] ?? row["recipient"]
-        if try Self.isSuppressed(db, key) {
+        if anySuppressed, try Self.isSuppressed(db, key) {
           try update.execute(arguments: [
             MessageState.suppressed.rawValue, nil, "suppressed: the address is on the do-not-contact list",
             stamp, id,
