@@ -121,13 +121,9 @@ public final class BatchRecorder {
         added += 1
         return nil
       }
-      guard
-        let row = try Row.fetchOne(
-          db.cachedStatement(sql: "SELECT id, batch_id, state FROM messages WHERE idempotency_key = ?"),
-          arguments: [message.idempotencyKey])
-      else { throw StoreError(.database, "a message vanished while its batch was stored") }
-      let existing = ExistingMessage(
-        id: row["id"], batchID: row["batch_id"], state: MessageState(rawValue: row["state"]) ?? .pending)
+      guard let existing = try Store.existingMessage(db, idempotencyKey: message.idempotencyKey) else {
+        throw StoreError(.database, "a message vanished while its batch was stored")
+      }
       messageIDs.append(existing.id)
       return existing
     } catch let error as StoreError {
@@ -136,6 +132,32 @@ public final class BatchRecorder {
       throw StoreError(.invalidInput, "the store refused a message: \(error.message ?? "constraint failed")")
     } catch {
       throw StoreError(.database, "storing a message: \(Store.describe(error))")
+    }
+  }
+}
+
+/// Answers a dry run's questions inside one read transaction, which never
+/// blocks a running send's writes.
+public final class BatchInspector {
+  private let db: Database
+
+  init(db: Database) { self.db = db }
+
+  /// Whether `normalizedEmail` is suppressed.
+  public func isSuppressed(_ normalizedEmail: String) throws(StoreError) -> Bool {
+    do {
+      return try Store.isSuppressed(db, normalizedEmail)
+    } catch {
+      throw StoreError(.database, "checking suppressions: \(Store.describe(error))")
+    }
+  }
+
+  /// The message already stored with this idempotency key, if any.
+  public func existing(idempotencyKey: String) throws(StoreError) -> ExistingMessage? {
+    do {
+      return try Store.existingMessage(db, idempotencyKey: idempotencyKey)
+    } catch {
+      throw StoreError(.database, "looking up a message: \(Store.describe(error))")
     }
   }
 }
@@ -273,19 +295,23 @@ extension Store {
     }
   }
 
-  /// Whether messages with these idempotency keys are already stored, and in what state.
-  public func existingMessages(idempotencyKeys: [String]) throws(StoreError) -> [String: ExistingMessage] {
-    try read { db in
-      var found: [String: ExistingMessage] = [:]
-      let statement = try db.cachedStatement(
-        sql: "SELECT id, batch_id, state FROM messages WHERE idempotency_key = ?")
-      for key in idempotencyKeys {
-        if let row = try Row.fetchOne(statement, arguments: [key]) {
-          found[key] = ExistingMessage(
-            id: row["id"], batchID: row["batch_id"], state: MessageState(rawValue: row["state"]) ?? .pending)
-        }
-      }
-      return found
+  /// Runs `body` with an inspector in one read transaction (a dry run).
+  /// Errors thrown by `body` are rethrown as they are.
+  public func inspect<T>(_ body: (BatchInspector) throws -> T) throws -> T {
+    do {
+      return try database.read { db in try body(BatchInspector(db: db)) }
+    } catch let error as DatabaseError {
+      throw StoreError(.database, "reading \(path): \(Self.describe(error))")
+    }
+  }
+
+  static func existingMessage(_ db: Database, idempotencyKey: String) throws -> ExistingMessage? {
+    try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT id, batch_id, state FROM messages WHERE idempotency_key = ?"),
+      arguments: [idempotencyKey]
+    ).map { row in
+      ExistingMessage(
+        id: row["id"], batchID: row["batch_id"], state: MessageState(rawValue: row["state"]) ?? .pending)
     }
   }
 
@@ -413,7 +439,8 @@ extension Store {
       let update = try db.cachedStatement(
         sql: "UPDATE messages SET state = ?, boot_id = ?, last_error = ?, updated_at = ? WHERE id = ?")
       // Most stores suppress nobody: then no address needs hashing.
-      let anySuppressed = try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions LIMIT 1")) != nil
+      let anySuppressed =
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions LIMIT 1")) != nil
       for id in ids {
         guard let row = try Row.fetchOne(select, arguments: [id]),
           let state = MessageState(rawValue: row["state"]), state == .pending || state == .deferred

@@ -256,6 +256,7 @@ struct Send: ParsableCommand {
       let text = String(decoding: first.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
       print(text)
     }
+    guard plan.ready > 0 else { return .ok }
     let limitText = plan.ready > 1 ? " (one message; add --no-limit or --limit N for more)" : ""
     print("To send: \(commandLine) --send\(limitText)")
     return .ok

@@ -49,26 +49,26 @@ public struct SendPipeline: Sendable {
     var preflight = makePreflight()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
-    plan.issues += try members.walk { member throws(StoreError) in
-      switch try preflight.prepare(
-        member,
-        isSuppressed: { key throws(StoreError) in
-          try store.isSuppressed(normalizedEmail: key)
-        })
-      {
-      case .failure(let failure):
-        plan.issues += failure.issues
-      case .success(let message):
-        let existing = try store.existingMessages(idempotencyKeys: [message.record.idempotencyKey]).values
-          .first
-        if let existing, let batch = existing.batchID { earlier.insert(batch) }
-        if let existing, existing.state.isSettled {
-          plan.alreadyDone += 1
-        } else {
-          plan.ready += 1
-          if plan.first == nil { plan.first = message }
+    do {
+      try store.inspect { inspector in
+        plan.issues += try members.walk { member throws(StoreError) in
+          switch try preflight.prepare(member, isSuppressed: inspector.isSuppressed) {
+          case .failure(let failure):
+            plan.issues += failure.issues
+          case .success(let message):
+            let existing = try inspector.existing(idempotencyKey: message.record.idempotencyKey)
+            if let existing, let batch = existing.batchID { earlier.insert(batch) }
+            if let existing, existing.state.isSettled {
+              plan.alreadyDone += 1
+            } else {
+              plan.ready += 1
+              if plan.first == nil { plan.first = message }
+            }
+          }
         }
       }
+    } catch {
+      throw Self.sendError(error)
     }
     plan.earlierBatches = earlier.sorted()
     return plan
@@ -108,12 +108,8 @@ public struct SendPipeline: Sendable {
         }
         return plan.issues.isEmpty
       }
-    } catch let error as SendError {
-      throw error
-    } catch let error as StoreError {
-      throw .store(error)
     } catch {
-      throw .store(StoreError(.database, "\(error)"))
+      throw Self.sendError(error)
     }
     guard let recorder, plan.issues.isEmpty else {
       plan.ready = 0
@@ -123,6 +119,14 @@ public struct SendPipeline: Sendable {
     plan.batchID = recorder.added > 0 ? recorder.batchID : nil
     plan.earlierBatches = earlier.sorted()
     return plan
+  }
+
+  private static func sendError(_ error: any Error) -> SendError {
+    switch error {
+    case let error as SendError: error
+    case let error as StoreError: .store(error)
+    default: .store(StoreError(.database, "\(error)"))
+    }
   }
 
   private var context: SendContext { SendContext(rep: config.rep, today: date) }
