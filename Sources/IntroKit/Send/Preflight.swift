@@ -57,7 +57,73 @@ public struct PreparedMessage: Sendable {
 /// Bcc: every message is one SMTP transaction to one person, so that its state
 /// means one thing), the recipient is neither suppressed nor marked
 /// do-not-contact, and no earlier message of the batch goes to the same person.
-public struct Preflight: ~Copyable {
+///
+/// The work is in two steps: ``MessageMaker`` renders and composes (pure, so
+/// a batch spreads it over every core), then ``admit(_:)`` checks the
+/// recipient against the store and the batch, in input order.
+public struct Preflight {
+  /// Renders and composes; shareable between threads.
+  public let maker: MessageMaker
+  private var recipients: [String: String] = [:]
+  private var random = BufferedRandom()
+
+  /// A preflight for `template` (named `templateName` in the store), rendered with `partials`.
+  public init(
+    template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep,
+    date: Date = Date()
+  ) {
+    maker = MessageMaker(
+      template: template, templateName: templateName, partials: partials, rep: rep, date: date)
+  }
+
+  /// The message for `member`, or every reason it cannot be sent.
+  /// - Parameter isSuppressed: whether a normalised address is on the suppression list.
+  public mutating func prepare(
+    _ member: AudienceMember, isSuppressed: (String) throws(StoreError) -> Bool
+  ) throws(StoreError) -> Result<PreparedMessage, PreflightFailure> {
+    try admit(maker.make(member, random: &random), isSuppressed: isSuppressed)
+  }
+
+  /// Checks a made message's recipient: do-not-contact, suppressed, or already in this batch.
+  public mutating func admit(
+    _ made: Result<MadeMessage, PreflightFailure>, isSuppressed: (String) throws(StoreError) -> Bool
+  ) throws(StoreError) -> Result<PreparedMessage, PreflightFailure> {
+    let message: MadeMessage
+    switch made {
+    case .failure(let failure): return .failure(failure)
+    case .success(let value): message = value
+    }
+    let source = message.source
+    func failure(_ reason: String) -> Result<PreparedMessage, PreflightFailure> {
+      .failure(PreflightFailure([PreflightIssue(source: source, field: "To", reason: reason)]))
+    }
+    let recipient = message.record.recipient
+    if message.doNotContact {
+      return failure("\(recipient) is marked do-not-contact")
+    }
+    let key = message.record.recipientKey
+    if try isSuppressed(key) {
+      return failure("\(recipient) is on the suppression list (opted out, bounced or forgotten)")
+    }
+    if let first = recipients[key] {
+      return failure("\(recipient) already gets a message from \(first) of this batch")
+    }
+    recipients[key] = source
+    return .success(PreparedMessage(record: message.record))
+  }
+}
+
+/// A rendered and composed message, before its recipient is checked.
+public struct MadeMessage: Sendable {
+  public var source: String
+  public var doNotContact: Bool
+  public var record: NewMessage
+}
+
+/// Renders a template for one audience member and composes the message:
+/// strict rendering, one recipient, Message-ID, idempotency key. Pure: any
+/// number of threads may use one maker at once.
+public struct MessageMaker: Sendable {
   private let template: EmailTemplate
   private let templateName: String
   private let partials: TemplateLibrary
@@ -66,13 +132,9 @@ public struct Preflight: ~Copyable {
   private let date: Date
   private let dayKey: String
   private let repMailbox: Mailbox?
-  private var recipients: [String: String] = [:]
-  private var random = BufferedRandom()
 
-  /// A preflight for `template` (named `templateName` in the store), rendered with `partials`.
-  public init(
-    template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep,
-    date: Date = Date()
+  init(
+    template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep, date: Date
   ) {
     self.template = template
     self.templateName = templateName
@@ -87,13 +149,10 @@ public struct Preflight: ~Copyable {
     dayKey = "\(parts.year ?? 0)-\(parts.month ?? 0)-\(parts.day ?? 0)"
   }
 
-  /// The message for `member`, or every reason it cannot be sent.
-  /// - Parameter isSuppressed: whether a normalised address is on the suppression list.
-  public mutating func prepare(
-    _ member: AudienceMember, isSuppressed: (String) throws(StoreError) -> Bool
-  ) throws(StoreError) -> Result<PreparedMessage, PreflightFailure> {
+  /// The message for `member`, or every reason it cannot be made.
+  func make(_ member: AudienceMember, random: inout BufferedRandom) -> Result<MadeMessage, PreflightFailure> {
     let source = member.source
-    func failure(_ field: String, _ reason: String) -> Result<PreparedMessage, PreflightFailure> {
+    func failure(_ field: String, _ reason: String) -> Result<MadeMessage, PreflightFailure> {
       .failure(PreflightFailure([PreflightIssue(source: source, field: field, reason: reason)]))
     }
     let rendered: RenderedEmail
@@ -141,24 +200,15 @@ public struct Preflight: ~Copyable {
           : "To names \(composed.recipients.count) people; send writes to one")
     }
     let key = recipient.rawValue.lowercased()
-    if member.doNotContact {
-      return failure("To", "\(recipient) is marked do-not-contact")
-    }
-    if try isSuppressed(key) {
-      return failure("To", "\(recipient) is on the suppression list (opted out, bounced or forgotten)")
-    }
-    if let first = recipients[key] {
-      return failure("To", "\(recipient) already gets a message from \(first) of this batch")
-    }
-    recipients[key] = source
     var keyInput = Array("intro-message-v1\u{0}\(templateName)\u{0}\(key)\u{0}\(dayKey)\u{0}".utf8)
     keyInput += rendered.text.utf8
-    let messageID = String(composed.messageID.dropFirst().dropLast())
     return .success(
-      PreparedMessage(
+      MadeMessage(
+        source: source, doNotContact: member.doNotContact,
         record: NewMessage(
           recipient: recipient.rawValue, recipientKey: key, sender: composed.sender.rawValue,
-          messageID: messageID, idempotencyKey: SHA256.hex(SHA256.hash(keyInput)), template: templateName,
+          messageID: String(composed.messageID.dropFirst().dropLast()),
+          idempotencyKey: SHA256.hex(SHA256.hash(keyInput)), template: templateName,
           subject: rendered.header("Subject") ?? "", body: composed.data, contactID: member.contactID,
           referralID: member.referralID)))
   }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import IntroStore
 public import IntroTemplates
@@ -46,24 +47,19 @@ public struct SendPipeline: Sendable {
   /// Renders and checks every message of `audience`, storing nothing.
   public func dryRun(_ audience: Audience, store: Store) throws(SendError) -> BatchPlan {
     var plan = BatchPlan()
-    var preflight = makePreflight()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
     do {
       try store.inspect { inspector in
-        plan.issues += try members.walk { member throws(StoreError) in
-          switch try preflight.prepare(member, isSuppressed: inspector.isSuppressed) {
-          case .failure(let failure):
-            plan.issues += failure.issues
-          case .success(let message):
-            let existing = try inspector.existing(idempotencyKey: message.record.idempotencyKey)
-            if let existing, let batch = existing.batchID { earlier.insert(batch) }
-            if let existing, existing.state.isSettled {
-              plan.alreadyDone += 1
-            } else {
-              plan.ready += 1
-              if plan.first == nil { plan.first = message }
-            }
+        plan.issues = try preflightAll(members, isSuppressed: inspector.isSuppressed) {
+          message throws(StoreError) in
+          let existing = try inspector.existing(idempotencyKey: message.record.idempotencyKey)
+          if let existing, let batch = existing.batchID { earlier.insert(batch) }
+          if let existing, existing.state.isSettled {
+            plan.alreadyDone += 1
+          } else {
+            plan.ready += 1
+            if plan.first == nil { plan.first = message }
           }
         }
       }
@@ -79,7 +75,6 @@ public struct SendPipeline: Sendable {
   /// Call with the store's run lock held.
   public func record(_ audience: Audience, store: Store, command: String) throws(SendError) -> BatchPlan {
     var plan = BatchPlan()
-    var preflight = makePreflight()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
     let recorder: BatchRecorder?
@@ -87,24 +82,18 @@ public struct SendPipeline: Sendable {
       recorder = try store.recordBatch(
         template: templateName, command: command, audience: audience.description, now: date
       ) { recorder in
-        plan.issues += try members.walk {
-          member throws(StoreError) in
-          switch try preflight.prepare(member, isSuppressed: recorder.isSuppressed) {
-          case .failure(let failure):
-            plan.issues += failure.issues
-          case .success(let message):
-            guard plan.issues.isEmpty else { return }
-            if let existing = try recorder.add(message.record) {
-              if let batch = existing.batchID { earlier.insert(batch) }
-              if existing.state.isSettled {
-                plan.alreadyDone += 1
-                return
-              }
+        plan.issues = try preflightAll(members, isSuppressed: recorder.isSuppressed) {
+          message throws(StoreError) in
+          if let existing = try recorder.add(message.record) {
+            if let batch = existing.batchID { earlier.insert(batch) }
+            if existing.state.isSettled {
+              plan.alreadyDone += 1
+              return
             }
-            plan.messageIDs.append(recorder.messageIDs[recorder.messageIDs.count - 1])
-            plan.ready += 1
-            if plan.first == nil { plan.first = message }
           }
+          plan.messageIDs.append(recorder.messageIDs[recorder.messageIDs.count - 1])
+          plan.ready += 1
+          if plan.first == nil { plan.first = message }
         }
         return plan.issues.isEmpty
       }
@@ -113,12 +102,73 @@ public struct SendPipeline: Sendable {
     }
     guard let recorder, plan.issues.isEmpty else {
       plan.ready = 0
+      plan.alreadyDone = 0
+      plan.first = nil
       plan.messageIDs = []
       return plan
     }
     plan.batchID = recorder.added > 0 ? recorder.batchID : nil
     plan.earlierBatches = earlier.sorted()
     return plan
+  }
+
+  /// The preflight of every member: messages are made a chunk at a time on
+  /// every core, then admitted one by one in input order (suppressions,
+  /// duplicates), and each admitted one is handed to `accept`.
+  /// - Returns: every issue, in input order.
+  private func preflightAll(
+    _ members: ResolvedAudience, isSuppressed: (String) throws(StoreError) -> Bool,
+    accept: (PreparedMessage) throws(StoreError) -> Void
+  ) throws -> [PreflightIssue] {
+    var preflight = makePreflight()
+    var issues: [PreflightIssue] = []
+    var pending: [AudienceMember] = []
+    pending.reserveCapacity(Self.chunk)
+    func admitPending() throws(StoreError) {
+      for made in Self.make(pending, with: preflight.maker) {
+        switch try preflight.admit(made, isSuppressed: isSuppressed) {
+        case .failure(let failure): issues += failure.issues
+        case .success(let message): try accept(message)
+        }
+      }
+      pending.removeAll(keepingCapacity: true)
+    }
+    let rowIssues = try members.walk { member throws(StoreError) in
+      pending.append(member)
+      if pending.count == Self.chunk { try admitPending() }
+    }
+    try admitPending()
+    guard !rowIssues.isEmpty else { return issues }
+    // A row that could not be read comes before the rows after it.
+    return (issues + rowIssues).enumerated().sorted { a, b in
+      (Self.order(a.element.source), a.offset) < (Self.order(b.element.source), b.offset)
+    }.map(\.element)
+  }
+
+  private static let chunk = 512
+
+  /// Makes `members`' messages on up to every core, results in input order.
+  private static func make(_ members: [AudienceMember], with maker: MessageMaker) -> [Result<
+    MadeMessage, PreflightFailure
+  >] {
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, members.count / 64))
+    return [Result<MadeMessage, PreflightFailure>](unsafeUninitializedCapacity: members.count) {
+      buffer, initialized in
+      // Each slot is written by exactly one worker.
+      let slots = Slots(base: buffer.baseAddress)
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var random = BufferedRandom()
+        for index in stride(from: worker, to: members.count, by: workers) {
+          slots.write(maker.make(members[index], random: &random), at: index)
+        }
+      }
+      initialized = members.count
+    }
+  }
+
+  /// Sorts `line N` sources by N; others keep their place.
+  private static func order(_ source: String) -> Int {
+    source.hasPrefix("line ") ? Int(source.dropFirst(5)) ?? 0 : 0
   }
 
   private static func sendError(_ error: any Error) -> SendError {
@@ -133,5 +183,14 @@ public struct SendPipeline: Sendable {
 
   private func makePreflight() -> Preflight {
     Preflight(template: template, templateName: templateName, partials: library, rep: config.rep, date: date)
+  }
+}
+
+/// Where parallel workers put their results: each writes only its own slots.
+private struct Slots: @unchecked Sendable {
+  let base: UnsafeMutablePointer<Result<MadeMessage, PreflightFailure>>?
+
+  func write(_ value: Result<MadeMessage, PreflightFailure>, at index: Int) {
+    base.map { ($0 + index).initialize(to: value) }
   }
 }
