@@ -178,22 +178,52 @@ public final class DeliveryJournal: @unchecked Sendable {
   /// finished outcome stage code next boot text detail note`; text fields escape
   /// `\`, tab, CR and LF, and an absent value is empty while a present one starts with `=`.
   static func encode(_ update: DeliveryUpdate) -> [UInt8] {
-    var fields: [String]
+    var line: [UInt8] = []
+    line.reserveCapacity(160)
+    func field(_ text: String) {
+      if !line.isEmpty { line.append(0x09) }
+      line.append(contentsOf: text.utf8)
+    }
+    func optional(_ text: String?) {
+      line.append(0x09)
+      guard let text else { return }
+      line.append(UInt8(ascii: "="))
+      for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "\\"): line.append(contentsOf: [0x5C, 0x5C])
+        case 0x09: line.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        case 0x0A: line.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: line.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        default: line.append(byte)
+        }
+      }
+    }
     switch update {
     case .bodyStarted(let id):
-      fields = ["B", String(id)]
+      field("B")
+      field(String(id))
     case .released(let id, let state):
-      fields = ["R", String(id), state.rawValue]
+      field("R")
+      field(String(id))
+      field(state.rawValue)
     case .finished(let id, let state, let attempt, let next, let note, let charged):
-      fields = [
-        "F", String(id), state.rawValue, charged ? "1" : "0", String(attempt.startedAt.timeIntervalSince1970),
-        optional(attempt.finishedAt.map { String($0.timeIntervalSince1970) }), attempt.outcome,
-        optional(attempt.stage), optional(attempt.smtpCode.map(String.init)),
-        optional(next.map { String($0.timeIntervalSince1970) }), optional(attempt.bootID),
-        optional(attempt.smtpText), optional(attempt.detail), optional(note),
-      ]
+      field("F")
+      field(String(id))
+      field(state.rawValue)
+      field(charged ? "1" : "0")
+      field(String(attempt.startedAt.timeIntervalSince1970))
+      optional(attempt.finishedAt.map { String($0.timeIntervalSince1970) })
+      field(attempt.outcome)
+      optional(attempt.stage)
+      optional(attempt.smtpCode.map(String.init))
+      optional(next.map { String($0.timeIntervalSince1970) })
+      optional(attempt.bootID)
+      optional(attempt.smtpText)
+      optional(attempt.detail)
+      optional(note)
     }
-    return Array((fields.joined(separator: "\t") + "\n").utf8)
+    line.append(0x0A)
+    return line
   }
 
   static func decode(_ line: [UInt8]) -> DeliveryUpdate? {
@@ -221,21 +251,6 @@ public final class DeliveryJournal: @unchecked Sendable {
     default:
       return nil
     }
-  }
-
-  private static func optional(_ text: String?) -> String {
-    guard let text else { return "" }
-    var escaped = "="
-    for character in text.unicodeScalars {
-      switch character {
-      case "\\": escaped += "\\\\"
-      case "\t": escaped += "\\t"
-      case "\n": escaped += "\\n"
-      case "\r": escaped += "\\r"
-      default: escaped.unicodeScalars.append(character)
-      }
-    }
-    return escaped
   }
 
   private static func value(_ field: String) -> String? {

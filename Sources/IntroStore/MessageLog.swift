@@ -430,32 +430,34 @@ extension Store {
       }
       var claimed: [ClaimedMessage] = []
       var suppressed = 0
-      let select = try db.cachedStatement(
-        sql: """
-          SELECT id, message_id, recipient, recipient_key, envelope_sender, body, state, next_attempt_at,
-            attempt_count, first_attempt_at
-          FROM messages WHERE id = ?
-          """)
-      let update = try db.cachedStatement(
-        sql: "UPDATE messages SET state = ?, boot_id = ?, last_error = ?, updated_at = ? WHERE id = ?")
+      guard !ids.isEmpty else { return (claimed, suppressed) }
+      // One query and one update for the group: a statement per message cost
+      // more in binding and stepping than the rows themselves.
+      let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+      var rows: [Int64: Row] = [:]
+      let found = try Row.fetchCursor(
+        db.cachedStatement(
+          sql: """
+            SELECT id, message_id, recipient, recipient_key, envelope_sender, body, state, next_attempt_at,
+              attempt_count, first_attempt_at
+            FROM messages WHERE id IN (\(marks)) AND state IN ('pending', 'deferred')
+            """), arguments: StatementArguments(ids))
+      while let row = try found.next() { rows[row["id"]] = row.copy() }
       // Most stores suppress nobody: then no address needs hashing.
       let anySuppressed =
         try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions LIMIT 1")) != nil
       for id in ids {
-        guard let row = try Row.fetchOne(select, arguments: [id]),
-          let state = MessageState(rawValue: row["state"]), state == .pending || state == .deferred
-        else { continue }
+        guard let row = rows[id], let state = MessageState(rawValue: row["state"]) else { continue }
         if state == .deferred, let next: String = row["next_attempt_at"], next > stamp { continue }
         let key: String = row["recipient_key"] ?? row["recipient"]
         if anySuppressed, try Self.isSuppressed(db, key) {
-          try update.execute(arguments: [
-            MessageState.suppressed.rawValue, nil, "suppressed: the address is on the do-not-contact list",
-            stamp, id,
-          ])
+          try db.cachedStatement(
+            sql:
+              "UPDATE messages SET state = 'suppressed', boot_id = NULL, last_error = ?, updated_at = ? WHERE id = ?"
+          ).execute(arguments: ["suppressed: the address is on the do-not-contact list", stamp, id])
           suppressed += 1
           continue
         }
-        try update.execute(arguments: [MessageState.sending.rawValue, bootID, row["last_error"], stamp, id])
         let body: Data = row["body"]
         claimed.append(
           ClaimedMessage(
@@ -463,6 +465,13 @@ extension Store {
             sender: row["envelope_sender"], body: Array(body), previousState: state,
             attemptCount: row["attempt_count"],
             firstAttemptAt: (row["first_attempt_at"] as String?).flatMap(Timestamp.parse)))
+      }
+      if !claimed.isEmpty {
+        let claimedMarks = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
+        try db.cachedStatement(
+          sql:
+            "UPDATE messages SET state = 'sending', boot_id = ?, updated_at = ? WHERE id IN (\(claimedMarks))"
+        ).execute(arguments: [bootID, stamp] + StatementArguments(claimed.map(\.id)))
       }
       return (claimed, suppressed)
     }
