@@ -135,6 +135,22 @@ struct SendCommandTests {
     #expect(server.count("connect") == 0)
   }
 
+  @Test func theSamePersonTwiceInOneBatchIsAProblemNamingBothRows() throws {
+    let server = try TestSMTPServer()
+    defer { server.stop() }
+    let batch = try SendFixture(port: server.port, rows: 0)
+    defer { batch.remove() }
+    try "email,name\nann@example.org,Ann\nbob@example.org,Bob\nAnn@EXAMPLE.org,Ann again\n".write(
+      toFile: batch.csv, atomically: true, encoding: .utf8)
+
+    let output = try batch.send("--send")
+
+    #expect(output.status == 65)
+    #expect(
+      output.stderr.split(separator: "\n").contains { $0.contains("line 4") && $0.contains("from line 2") })
+    #expect(server.count("connect") == 0)
+  }
+
   @Test func limitStopsTheBatchAndRerunsGoOnWithoutSendingTwice() throws {
     let sink = try SMTPSink()
     defer { sink.stop() }
