@@ -140,7 +140,7 @@ struct Resolve: ParsableCommand {
 
         intro resolve 42 --sent       it arrived: mark it sent
         intro resolve 42 --resend     it did not: queue it again, same Message-ID, for the
-                                      next 'intro send --retry --send' or 'intro remind'
+                                      next 'intro send --retry --send'
 
       MESSAGE is the number 'intro log' shows (#42) or the Message-ID.
       """)

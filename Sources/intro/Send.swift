@@ -20,7 +20,8 @@ struct Send: ParsableCommand {
       The same template to the same person with the same content is one message per day.
 
       A 4xx reply defers a message (tried again after 5 minutes, doubling to about an hour, \
-      for up to 5 days) for 'intro send --retry --send' or 'intro remind'; a 5xx fails it. A \
+      for up to 5 days) for 'intro send --retry --send', which cron can run (see \
+      config/crontab.example); a 5xx fails it. A \
       message whose body went out with no reply is 'uncertain' and never sent again by \
       itself: check with the recipient, then 'intro resolve'. Three connection, TLS or login \
       failures in a row stop the batch (exit 75, or 78 when the configuration is wrong) and \
@@ -60,7 +61,7 @@ struct Send: ParsableCommand {
       valueName: "filter"))
   var filters: [String] = []
 
-  @Option(help: "The CSV file's encoding: utf-8 (default), windows-1252 or latin1.")
+  @Option(help: "The CSV file's encoding: utf-8, windows-1252 or latin1.")
   var encoding: String = "utf-8"
 
   @Option(
