@@ -208,7 +208,10 @@ struct Send: ParsableCommand {
     case .circuitBreaker(let configuration, let lastError):
       status = configuration ? .configuration : .temporaryFailure
       stopText = "stopped after 3 connection failures in a row: \(lastError)"
-    case .interrupted: stopText = "interrupted"
+    case .interrupted:
+      // Not everything went: like a relay that is down, running again finishes the job.
+      if status == .ok { status = .temporaryFailure }
+      stopText = "interrupted: the messages in flight were finished and recorded; the rest wait"
     case .limit: stopText = "limit reached"
     case nil: break
     }

@@ -354,6 +354,39 @@ struct SendCommandTests {
     #expect(Set(received.recipients).count == 200)
     #expect(try batch.states() == ["sent": 200])
   }
+
+  @Test func ctrlCStopsAfterTheMessagesInFlightAndTheRestWait() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    // Ten messages a second: the run is mid-batch when it is interrupted.
+    let batch = try SendFixture(
+      port: sink.port, rows: 100, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 600")
+    defer { batch.remove() }
+    let child = try ChildProcess(
+      TestFiles.introBinary, batch.sendArguments + ["--send", "--no-limit", "--json"],
+      environment: batch.intro.environment)
+    defer { child.stop() }
+    usleep(1_500_000)
+
+    kill(child.process.processIdentifier, SIGINT)
+    let deadline = Date().addingTimeInterval(10)
+    while child.process.isRunning && Date() < deadline { usleep(20_000) }
+
+    #expect(!child.process.isRunning, "a polite stop takes one message, not the batch")
+    #expect(child.process.terminationStatus == 75)
+    var output: [String] = []
+    while let line = child.readLine(timeout: 5) { output.append(line) }
+    let summary = try #require(
+      try JSONSerialization.jsonObject(with: Data(output.joined(separator: "\n").utf8)) as? [String: Any])
+    let sent = try #require(summary["sent"] as? Int)
+    #expect(sent > 0 && sent < 100)
+    #expect(summary["remaining"] as? Int == 100 - sent)
+    #expect((summary["stopped"] as? String)?.hasPrefix("interrupted") == true)
+    let states = try batch.states()
+    #expect(states["sent"] == sent)
+    #expect(states["pending"] == 100 - sent)
+    #expect(Received(sink).recipients.count == sent)
+  }
 }
 
 @Suite("intro send to the store's own people")
