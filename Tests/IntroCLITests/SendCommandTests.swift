@@ -176,6 +176,16 @@ struct SendCommandTests {
     #expect(received.recipients.sorted() == (0..<5).map { "client\($0)@example.org" }.sorted())
     #expect(Set(received.messageIDs).count == 5)
     #expect(try batch.states() == ["sent": 5])
+    // The log tells each message's story, and finds it by recipient, batch, state and age.
+    #expect(
+      try batch.log("--to", "Client3@Example.org").map { $0["recipient"] as? String } == [
+        "client3@example.org"
+      ])
+    #expect(try batch.log("--batch", "1", "--state", "sent", "--since", "1h").count == 5)
+    #expect(try batch.log("--since", "2026-01-01", "--state", "deferred").isEmpty)
+    let text = try batch.intro.run(["log", "--to", "client3@example.org"]).stdout
+    #expect(text.contains("sent client3@example.org batch 1 <"))
+    #expect(text.contains("delivered at done 250"))
   }
 
   @Test func resumeByBatchNumberSendsTheRest() throws {
