@@ -135,7 +135,11 @@ struct Send: ParsableCommand {
       }
       guard plan.issues.isEmpty else { return try refuse(plan) }
       if plan.messageIDs.isEmpty {
-        report("nothing to send: all \(plan.alreadyDone) messages were already sent today")
+        report(
+          plan.alreadyDone == 0
+            ? "nothing to send: the audience is empty"
+            : "nothing to send: all \(plan.alreadyDone) messages were sent (or settled: failed, uncertain, "
+              + "suppressed) earlier today; see intro log")
         return .ok
       }
       if plan.batchID == nil, let earlier = plan.earlierBatches.last {
