@@ -397,6 +397,30 @@ struct SendCommandTests {
     #expect(states["pending"] == 100 - sent)
     #expect(Received(sink).recipients.count == sent)
   }
+
+  @Test func aTerminalSeesAProgressBarAndAScriptSeesOneLine() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    let batch = try SendFixture(port: sink.port, rows: 300)
+    defer { batch.remove() }
+    // `script` runs intro on a pseudo-terminal, as a rep's shell would.
+    let command = (batch.sendArguments + ["--send", "--limit", "150"]).map(shellQuote).joined(separator: " ")
+    let terminal = try runCommand(
+      "/usr/bin/script", ["-q", "-e", "-c", "\(TestFiles.introBinary) \(command)", "/dev/null"],
+      environment: batch.intro.environment)
+    let piped = try batch.send("--send", "--no-limit")
+
+    #expect(terminal.status == 0, "\(terminal.stdout)")
+    #expect(terminal.stdout.contains("\r["))
+    #expect(terminal.stdout.contains("/150 sent"))
+    #expect(piped.status == 0)
+    #expect(!piped.stdout.contains("\r") && !piped.stderr.contains("\r"))
+    #expect(piped.stdout.split(separator: "\n").first?.hasPrefix("batch 1: sent 150, deferred 0") == true)
+  }
+
+  private func shellQuote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
 }
 
 @Suite("intro send to the store's own people")
