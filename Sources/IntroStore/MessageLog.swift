@@ -479,11 +479,10 @@ extension Store {
     return result
   }
 
-  /// Records state changes in one commit. `durable: false` writes the log
-  /// without flushing it (see ``write(durable:_:)``): the journal's commits
-  /// between two claims survive a crashed process, and a power loss is caught
-  /// by the boot id in ``recoverInterrupted(bootID:now:)``.
-  public func record(_ updates: [DeliveryUpdate], durable: Bool = false) throws(StoreError) {
+  /// Records state changes straight into the store, in one commit (flushed
+  /// when `durable`). A sending run does not use this per step: it appends to
+  /// its ``DeliveryJournal``, which each claim folds in.
+  public func record(_ updates: [DeliveryUpdate], durable: Bool = true) throws(StoreError) {
     guard !updates.isEmpty else { return }
     try write(durable: durable) { db in
       for update in updates { try Self.apply(update, db) }
