@@ -36,10 +36,7 @@ struct Render: ParsableCommand {
   )
   var partials: String?
 
-  @Option(
-    name: .long,
-    help: ArgumentHelp("A folder of templates that override the built-in ones.", valueName: "dir"))
-  var templates: String?
+  @OptionGroup var choice: TemplateOptions
 
   @Flag(name: .long, help: "Render missing values as empty strings instead of failing.")
   var lenient = false
@@ -69,8 +66,8 @@ struct Render: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      var library = try loadLibrary(config)
-      let email = try loadTemplate(library)
+      var library = try choice.library(config, global.environment)
+      let email = try choice.template(template, in: library, fragment: fragment)
       if let partials {
         library = library.overridden(
           by: try templateCall { () throws(TemplateLoadError) in
@@ -102,35 +99,6 @@ struct Render: ParsableCommand {
       }
       return .ok
     }
-  }
-
-  private func loadLibrary(_ config: IntroConfig) throws(CommandFailure) -> TemplateLibrary {
-    try templateCall { () throws(TemplateLoadError) in
-      try TemplateCatalog.library(config: config, directory: templates, environment: global.environment)
-    }
-  }
-
-  private func loadTemplate(_ library: TemplateLibrary) throws(CommandFailure) -> EmailTemplate {
-    if FileManager.default.fileExists(atPath: template) {
-      let source = try templateCall { () throws(TemplateLoadError) in try TemplateCatalog.read(template) }
-      do {
-        return try EmailTemplate(source, name: template, fragment: fragment)
-      } catch {
-        throw CommandFailure(.dataError, error.description)
-      }
-    }
-    guard let entry = library.entry(named: template) else {
-      throw CommandFailure(
-        .dataError, "no template file or library template named '\(template)'; see 'intro templates list'")
-    }
-    if fragment, !entry.template.isFragment {
-      do {
-        return try EmailTemplate(entry.source, name: entry.file ?? entry.name, fragment: true)
-      } catch {
-        throw CommandFailure(.dataError, error.description)
-      }
-    }
-    return entry.template
   }
 
   private func loadData() throws(CommandFailure) -> TemplateValue {

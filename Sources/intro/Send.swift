@@ -64,10 +64,7 @@ struct Send: ParsableCommand {
   @Option(help: "The CSV file's encoding: utf-8, windows-1252 or latin1.")
   var encoding: String = "utf-8"
 
-  @Option(
-    name: .long,
-    help: ArgumentHelp("A folder of templates that override the built-in ones.", valueName: "dir"))
-  var templates: String?
+  @OptionGroup var choice: TemplateOptions
 
   @Flag(name: .long, help: "Really send. Without it, show what would be sent.")
   var send = false
@@ -154,10 +151,7 @@ struct Send: ParsableCommand {
 
   private func sendStored(config: IntroConfig, store: Store) throws(CommandFailure) -> ExitStatus {
     guard send else {
-      let ids = try storeCall { () throws(StoreError) in
-        if let resume { return try store.unsettledMessages(batchID: resume) }
-        return try store.dueMessages()
-      }
+      let ids = try storedMessages(store)
       report(
         "\(ids.count) message\(ids.count == 1 ? "" : "s") would be sent\(resume.map { " from batch \($0)" } ?? ""); "
           + "nothing was sent. Add --send to send them.")
@@ -166,15 +160,20 @@ struct Send: ParsableCommand {
     let lock = try takeLock(config, store: store)
     defer { withExtendedLifetime(lock) {} }
     try recover(store)
-    let ids = try storeCall { () throws(StoreError) in
-      if let resume { return try store.unsettledMessages(batchID: resume) }
-      return try store.dueMessages()
-    }
+    let ids = try storedMessages(store)
     if ids.isEmpty {
       report(resume.map { "batch \($0) has nothing left to send" } ?? "no deferred message is due")
       return .ok
     }
     return try deliver(ids, batch: resume, config: config, store: store)
+  }
+
+  /// `--resume BATCH`: what the batch still has to send; `--retry`: the deferred messages that are due.
+  private func storedMessages(_ store: Store) throws(CommandFailure) -> [Int64] {
+    try storeCall { () throws(StoreError) in
+      if let resume { return try store.unsettledMessages(batchID: resume) }
+      return try store.dueMessages()
+    }
   }
 
   private func deliver(_ ids: [Int64], batch: Int64?, config: IntroConfig, store: Store)
@@ -291,27 +290,13 @@ struct Send: ParsableCommand {
   // MARK: Helpers
 
   private func makePipeline(_ config: IntroConfig) throws(CommandFailure) -> SendPipeline {
-    let library = try templateCall { () throws(TemplateLoadError) in
-      try TemplateCatalog.library(config: config, directory: templates, environment: global.environment)
-    }
     guard let template else { throw CommandFailure(.usage, "name a template") }
-    if FileManager.default.fileExists(atPath: template) {
-      let source = try templateCall { () throws(TemplateLoadError) in try TemplateCatalog.read(template) }
-      do {
-        let email = try EmailTemplate(source, name: template)
-        return SendPipeline(template: email, templateName: template, library: library, config: config)
-      } catch {
-        throw CommandFailure(.dataError, error.description)
-      }
-    }
-    guard let entry = library.entry(named: template) else {
-      throw CommandFailure(
-        .dataError, "no template file or library template named '\(template)'; see 'intro templates list'")
-    }
-    guard !entry.template.isFragment else {
+    let library = try choice.library(config, global.environment)
+    let email = try choice.template(template, in: library)
+    guard !email.isFragment else {
       throw CommandFailure(.dataError, "\(template) is a fragment, not an email; see 'intro templates list'")
     }
-    return SendPipeline(template: entry.template, templateName: template, library: library, config: config)
+    return SendPipeline(template: email, templateName: template, library: library, config: config)
   }
 
   private func makeAudience() throws(CommandFailure) -> Audience {

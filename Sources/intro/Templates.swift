@@ -15,17 +15,10 @@ struct Templates: ParsableCommand {
 
   struct Source: ParsableArguments {
     @OptionGroup var global: GlobalOptions
-
-    @Option(
-      name: .long,
-      help: ArgumentHelp("A folder of templates that override the built-in ones.", valueName: "dir"))
-    var templates: String?
+    @OptionGroup var choice: TemplateOptions
 
     func library() throws(CommandFailure) -> TemplateLibrary {
-      let config = try global.loadConfig()
-      return try templateCall { () throws(TemplateLoadError) in
-        try TemplateCatalog.library(config: config, directory: templates, environment: global.environment)
-      }
+      try choice.library(try global.loadConfig(), global.environment)
     }
   }
 
