@@ -168,8 +168,31 @@ enum Timestamp {
       + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
   }
 
-  /// Reads what ``format(_:)`` wrote (and any ISO 8601 instant with a Z or offset).
+  /// Reads what ``format(_:)`` wrote; other ISO 8601 forms (an offset instead
+  /// of Z) go through Foundation. `intro log` reads several per message.
   static func parse(_ text: String) -> Date? {
+    let digits = Array(text.utf8)
+    func number(_ start: Int, _ count: Int) -> Int32? {
+      var value: Int32 = 0
+      for byte in digits[start..<start + count] {
+        guard byte >= 0x30, byte <= 0x39 else { return nil }
+        value = value * 10 + Int32(byte - 0x30)
+      }
+      return value
+    }
+    if digits.count == 20, digits[4] == 0x2D, digits[7] == 0x2D, digits[10] == 0x54, digits[13] == 0x3A,
+      digits[16] == 0x3A, digits[19] == 0x5A, let year = number(0, 4), let month = number(5, 2),
+      let day = number(8, 2), let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+    {
+      var parts = tm()
+      parts.tm_year = year - 1900
+      parts.tm_mon = month - 1
+      parts.tm_mday = day
+      parts.tm_hour = hour
+      parts.tm_min = minute
+      parts.tm_sec = second
+      return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+    }
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime]
     return formatter.date(from: text)

@@ -103,12 +103,15 @@ struct Log: ParsableCommand {
     return lines.joined(separator: "\n")
   }
 
-  private static func format(_ date: Date) -> String {
+  /// One formatter for the whole log: making one costs more than a line.
+  private static let timeFormatter: DateFormatter = {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return formatter.string(from: date)
-  }
+    return formatter
+  }()
+
+  private static func format(_ date: Date) -> String { timeFormatter.string(from: date) }
 
   /// `2026-11-01`, or `30m`, `12h`, `7d` before `now`.
   static func parseSince(_ text: String, now: Date) -> Date? {

@@ -35,6 +35,21 @@ struct ConfigTests {
     #expect(Paths.outbox(config, ["HOME": "/home/dana"]) == "/data/outbox")
   }
 
+  @Test func sendSectionSetsTheRateAndTheWaitAndRefusesANegativeRate() throws {
+    let config = try ConfigLoader.decode(
+      "[send]\nmessages_per_minute = 60\nwait = 2.5\n", file: "config.toml")
+    let unlimited = try ConfigLoader.decode("[send]\nmessages_per_minute = 0\n", file: "config.toml")
+    let defaults = try ConfigLoader.decode("", file: "config.toml")
+
+    #expect(config.send.messagesPerMinute == 60)
+    #expect(config.send.lockWait == 2.5)
+    #expect(unlimited.send.messagesPerMinute == nil)
+    #expect(defaults.send.messagesPerMinute == nil && defaults.send.lockWait == 10)
+    #expect(throws: ConfigError.self) {
+      try ConfigLoader.decode("[send]\nmessages_per_minute = -5\n", file: "config.toml")
+    }
+  }
+
   @Test func unknownKeyIsAnErrorWithItsPosition() {
     do {
       _ = try ConfigLoader.decode("[smtp]\nurl = \"smtp://x:587\"\npasword = \"x\"\n", file: "c.toml")

@@ -123,6 +123,9 @@ struct DeliveryJournalTests {
         nextAttemptAt: now.addingTimeInterval(300), note: "451 try later")
     ])
 
+    // Times come back as stored: UTC, to the second.
+    let due = try #require(try store.messages(MessageFilter()).first?.nextAttemptAt)
+    #expect(due.timeIntervalSince1970 == now.addingTimeInterval(300).timeIntervalSince1970.rounded(.down))
     #expect(try store.claim(ids, bootID: "b", now: now.addingTimeInterval(60)).claimed.isEmpty)
     #expect(try store.dueMessages(now: now.addingTimeInterval(60)).isEmpty)
     #expect(try store.dueMessages(now: now.addingTimeInterval(301)) == ids)
