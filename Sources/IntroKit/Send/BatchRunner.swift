@@ -235,6 +235,11 @@ struct Verdict {
   var isConfiguration = false
 
   init(message: ClaimedMessage, result: DeliveryResult, now: Date, policy: RetryPolicy) {
+    if result.outcome == .delivered {
+      // The common case, per message: no words to keep beyond the attempt's own.
+      state = .sent
+      return
+    }
     let summary = result.description
     switch result.outcome {
     case .delivered:
