@@ -37,8 +37,11 @@ public struct SendOptions: Sendable {
   public var limit: Int? = 1
   /// At most this many messages start per minute, over all connections; nil for no limit.
   public var messagesPerMinute: Double?
-  /// Messages claimed per durable commit (see ``BatchRunner``).
-  public var claimGroup = 64
+  /// Messages claimed per durable commit (see ``BatchRunner``). Bigger groups
+  /// mean fewer flushes and pauses (10,000 messages: 2.0 s at 256, 2.5 s at
+  /// 64), but after a power loss up to one and a half groups come back
+  /// `uncertain`.
+  public var claimGroup = 256
   /// Consecutive connection, TLS or login failures that stop the run.
   public var circuitBreaker = 3
   public var retry = RetryPolicy()
@@ -175,14 +178,16 @@ public final class BatchRunner: Sendable {
     }
     group.wait()
     // Claimed but never tried: back as they were, untouched.
-    for message in shared.drain() {
+    let untried = shared.drain()
+    for message in untried {
       try journal.append(.released(id: message.id, state: message.previousState))
     }
     try journal.finish()
     if let failure = shared.failure { throw failure }
+    let hasMore = !untried.isEmpty || shared.hasMore
     var stop = shared.stop
-    if stop == nil && stopRequested.load(ordering: .relaxed) && shared.hasMore { stop = .interrupted }
-    if stop == nil && shared.hasMore && options.limit != nil { stop = .limit }
+    if stop == nil && stopRequested.load(ordering: .relaxed) && hasMore { stop = .interrupted }
+    if stop == nil && hasMore && options.limit != nil { stop = .limit }
     let remaining = try store.stateCounts(ids: ids)
     return SendReport(
       counts: shared.counts, stop: stop, elapsed: Date().timeIntervalSince(started),

@@ -114,30 +114,47 @@ public struct SendPipeline: Sendable {
 
   /// The preflight of every member: messages are made a chunk at a time on
   /// every core, then admitted one by one in input order (suppressions,
-  /// duplicates), and each admitted one is handed to `accept`.
+  /// duplicates), and each admitted one is handed to `accept`. While one
+  /// chunk is admitted and stored on this thread, the next is being made on
+  /// the others, so the store's work hides behind the rendering.
   /// - Returns: every issue, in input order.
   private func preflightAll(
     _ members: ResolvedAudience, isSuppressed: (String) throws(StoreError) -> Bool,
     accept: (PreparedMessage) throws(StoreError) -> Void
   ) throws -> [PreflightIssue] {
     var preflight = makePreflight()
+    let maker = preflight.maker
     var issues: [PreflightIssue] = []
     var pending: [AudienceMember] = []
     pending.reserveCapacity(Self.chunk)
-    func admitPending() throws(StoreError) {
-      for made in Self.make(pending, with: preflight.maker) {
+    var making: ChunkInMaking?
+    // A chunk still being made when an error leaves this function is waited
+    // for, so no worker outlives the call.
+    defer { _ = making?.results() }
+    func admit(_ chunk: ChunkInMaking?) throws(StoreError) {
+      guard let chunk else { return }
+      for made in chunk.results() {
         switch try preflight.admit(made, isSuppressed: isSuppressed) {
         case .failure(let failure): issues += failure.issues
         case .success(let message): try accept(message)
         }
       }
-      pending.removeAll(keepingCapacity: true)
+    }
+    func startPending() throws(StoreError) {
+      let previous = making
+      making = ChunkInMaking(pending, maker: maker)
+      pending = []
+      pending.reserveCapacity(Self.chunk)
+      try admit(previous)
     }
     let rowIssues = try members.walk { member throws(StoreError) in
       pending.append(member)
-      if pending.count == Self.chunk { try admitPending() }
+      if pending.count == Self.chunk { try startPending() }
     }
-    try admitPending()
+    if !pending.isEmpty { try startPending() }
+    let last = making
+    making = nil
+    try admit(last)
     guard !rowIssues.isEmpty else { return issues }
     // A row that could not be read comes before the rows after it.
     return (issues + rowIssues).enumerated().sorted { a, b in
@@ -145,10 +162,10 @@ public struct SendPipeline: Sendable {
     }.map(\.element)
   }
 
-  private static let chunk = 512
+  fileprivate static let chunk = 512
 
   /// Makes `members`' messages on up to every core, results in input order.
-  private static func make(_ members: [AudienceMember], with maker: MessageMaker) -> [Result<
+  fileprivate static func make(_ members: [AudienceMember], with maker: MessageMaker) -> [Result<
     MadeMessage, PreflightFailure
   >] {
     let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, members.count / 64))
@@ -192,5 +209,29 @@ private struct Slots: @unchecked Sendable {
 
   func write(_ value: Result<MadeMessage, PreflightFailure>, at index: Int) {
     base.map { ($0 + index).initialize(to: value) }
+  }
+}
+
+/// One chunk of a batch being made on other threads while this one admits the last.
+private final class ChunkInMaking: @unchecked Sendable {
+  // Written once by the worker before `done` is signalled, read only after waiting on it.
+  private var made: [Result<MadeMessage, PreflightFailure>] = []
+  private let done = DispatchSemaphore(value: 0)
+  private var collected = false
+
+  init(_ members: [AudienceMember], maker: MessageMaker) {
+    DispatchQueue.global(qos: .userInitiated).async { [self] in
+      made = SendPipeline.make(members, with: maker)
+      done.signal()
+    }
+  }
+
+  /// The chunk's messages in input order, once they are all made.
+  func results() -> [Result<MadeMessage, PreflightFailure>] {
+    if !collected {
+      done.wait()
+      collected = true
+    }
+    return made
   }
 }

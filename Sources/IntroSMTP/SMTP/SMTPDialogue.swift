@@ -3,20 +3,24 @@
 /// It knows the stage the conversation is in, the server's last reply (all
 /// lines, verbatim, for the delivery log), the capabilities from the last
 /// `EHLO`, and it feeds the redacted dialogue to a ``SMTPTrace``.
+///
+/// libcurl hands over eight or so lines per message, so they are read as bytes
+/// where they lie: a line becomes a `String` only for a trace, and the last
+/// reply only when someone asks for ``serverText``.
 final class SMTPDialogue {
   private(set) var stage: SMTPStage = .connect
-  /// Lines of the server's last complete or partial reply.
-  private(set) var replyLines: [String] = []
   /// The capability lines of the most recent EHLO reply (after STARTTLS, the encrypted one).
   private(set) var capabilities: [String] = []
   /// libcurl's note on the TLS session, e.g. "TLSv1.3 / TLS_AES_256_GCM_SHA384".
   private(set) var tlsSession: String?
   private(set) var bodyStarted = false
 
+  /// The server's last complete or partial reply: its lines, joined by newlines.
+  private var reply: [UInt8] = []
   private var replyComplete = true
   /// After QUIT the stage and the last reply stay those of the failure that led to it.
   private var quitting = false
-  private var lastVerb = ""
+  private var lastVerb = Verb.other
   private var answeringChallenge = false
   private let trace: SMTPTrace?
   private let prefix: String
@@ -29,47 +33,54 @@ final class SMTPDialogue {
   /// Resets per-transfer state before the next message on the same connection.
   func beginTransfer() {
     stage = .connect
-    replyLines = []
+    reply.removeAll(keepingCapacity: true)
     replyComplete = true
     bodyStarted = false
     quitting = false
   }
 
   /// The server's last reply as one string, lines joined by newlines.
-  var serverText: String? { replyLines.isEmpty ? nil : replyLines.joined(separator: "\n") }
+  var serverText: String? { reply.isEmpty ? nil : String(decoding: reply, as: UTF8.self) }
 
-  func clientSent(_ text: String) {
-    for line in Self.lines(text) {
-      let verb = line.prefix(while: { $0 != " " && $0 != ":" }).uppercased()
-      let shown: String
-      if answeringChallenge {
-        shown = "<redacted>"
-      } else if verb == "AUTH" {
-        let words = line.split(separator: " ", maxSplits: 2)
-        shown = words.prefix(2).joined(separator: " ") + (words.count > 2 ? " <redacted>" : "")
-      } else {
-        shown = line
+  func clientSent(_ bytes: UnsafeRawBufferPointer) {
+    Self.forEachLine(bytes) { line in
+      let verb = Verb(line)
+      if let trace, trace.level >= 1 {
+        let shown: String
+        if answeringChallenge {
+          shown = "<redacted>"
+        } else if verb == .auth {
+          let words = Self.text(line).split(separator: " ", maxSplits: 2)
+          shown = words.prefix(2).joined(separator: " ") + (words.count > 2 ? " <redacted>" : "")
+        } else {
+          shown = Self.text(line)
+        }
+        trace.write(prefix + "> " + shown)
       }
       if !answeringChallenge { noteCommand(verb) }
       answeringChallenge = false
-      emit(1, "> " + shown)
     }
   }
 
-  func serverSent(_ text: String) {
-    for line in Self.lines(text) {
-      emit(1, "< " + line)
-      if quitting { continue }
-      if replyComplete { replyLines = [] }
-      replyLines.append(line)
+  func serverSent(_ bytes: UnsafeRawBufferPointer) {
+    Self.forEachLine(bytes) { line in
+      emit(1, "< " + Self.text(line))
+      if quitting { return }
+      if replyComplete {
+        reply.removeAll(keepingCapacity: true)
+      } else {
+        reply.append(0x0A)
+      }
+      reply.append(contentsOf: line)
       // "250-PIPELINING" continues a reply, "250 OK" ends it.
-      let separator = line.dropFirst(3).first
-      replyComplete = separator != "-"
+      replyComplete = line.count < 4 || line[line.startIndex + 3] != UInt8(ascii: "-")
       if stage == .connect { stage = .greeting }
       if replyComplete {
-        answeringChallenge = line.hasPrefix("334")
-        if lastVerb == "EHLO" {
-          capabilities = replyLines.dropFirst().map { String($0.dropFirst(4)) }
+        answeringChallenge = line.starts(with: "334".utf8)
+        if lastVerb == .ehlo {
+          capabilities = reply.split(separator: 0x0A).dropFirst().map {
+            String(decoding: $0.dropFirst(4), as: UTF8.self)
+          }
         }
       }
     }
@@ -84,12 +95,12 @@ final class SMTPDialogue {
 
   private static let tlsMarker = "SSL connection using "
 
-  func libcurlNote(_ text: String) {
-    for line in Self.lines(text) {
-      if line.hasPrefix(Self.tlsMarker) {
-        tlsSession = String(line.dropFirst(Self.tlsMarker.count))
+  func libcurlNote(_ bytes: UnsafeRawBufferPointer) {
+    Self.forEachLine(bytes) { line in
+      if line.starts(with: Self.tlsMarker.utf8) {
+        tlsSession = String(decoding: line.dropFirst(Self.tlsMarker.utf8.count), as: UTF8.self)
       }
-      emit(2, "* " + line)
+      emit(2, "* " + Self.text(line))
     }
   }
 
@@ -100,17 +111,17 @@ final class SMTPDialogue {
 
   func bodyReadFinished() { stage = .endOfData }
 
-  private func noteCommand(_ verb: String) {
+  private func noteCommand(_ verb: Verb) {
     lastVerb = verb
     switch verb {
-    case "EHLO", "HELO": stage = .ehlo
-    case "STARTTLS": stage = .startTLS
-    case "AUTH": stage = .auth
-    case "MAIL": stage = .mailFrom
-    case "RCPT": stage = .rcptTo
-    case "DATA": stage = .data
-    case "QUIT": quitting = true
-    default: break
+    case .ehlo: stage = .ehlo
+    case .startTLS: stage = .startTLS
+    case .auth: stage = .auth
+    case .mail: stage = .mailFrom
+    case .rcpt: stage = .rcptTo
+    case .data: stage = .data
+    case .quit: quitting = true
+    case .other: break
     }
   }
 
@@ -119,7 +130,56 @@ final class SMTPDialogue {
     trace.write(prefix + line())
   }
 
-  private static func lines(_ text: String) -> [String] {
-    text.utf8.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).map { String(Substring($0)) }
+  private static func text(_ line: Slice<UnsafeRawBufferPointer>) -> String {
+    String(decoding: line, as: UTF8.self)
+  }
+
+  /// Calls `body` with each non-empty line of `bytes`, without its CR or LF.
+  private static func forEachLine(
+    _ bytes: UnsafeRawBufferPointer, _ body: (Slice<UnsafeRawBufferPointer>) -> Void
+  ) {
+    var start = bytes.startIndex
+    for index in bytes.indices where bytes[index] == 0x0A || bytes[index] == 0x0D {
+      if index > start { body(bytes[start..<index]) }
+      start = index + 1
+    }
+    if bytes.endIndex > start { body(bytes[start..<bytes.endIndex]) }
+  }
+
+  /// The command a client line starts with, read without making a string.
+  private enum Verb {
+    case ehlo, startTLS, auth, mail, rcpt, data, quit, other
+
+    init(_ line: Slice<UnsafeRawBufferPointer>) {
+      // The verb's letters, upper-cased, packed into one integer (a verb longer than 8 is .other).
+      var key: UInt64 = 0
+      var length = 0
+      for byte in line {
+        if byte == UInt8(ascii: " ") || byte == UInt8(ascii: ":") { break }
+        length += 1
+        if length > 8 {
+          self = .other
+          return
+        }
+        let upper = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
+        key = key << 8 | UInt64(upper)
+      }
+      switch key {
+      case Self.key("EHLO"), Self.key("HELO"): self = .ehlo
+      case Self.key("STARTTLS"): self = .startTLS
+      case Self.key("AUTH"): self = .auth
+      case Self.key("MAIL"): self = .mail
+      case Self.key("RCPT"): self = .rcpt
+      case Self.key("DATA"): self = .data
+      case Self.key("QUIT"): self = .quit
+      default: self = .other
+      }
+    }
+
+    private static func key(_ verb: StaticString) -> UInt64 {
+      var key: UInt64 = 0
+      verb.withUTF8Buffer { for byte in $0 { key = key << 8 | UInt64(byte) } }
+      return key
+    }
   }
 }

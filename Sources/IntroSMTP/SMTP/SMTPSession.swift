@@ -175,15 +175,12 @@ private let debugCallback: ccurl_debug_callback = { _, type, data, size, userdat
     // libcurl's notes ("Re-using existing connection", "left intact", …) come
     // several per message; only the TLS summary is kept unless tracing them.
     break
-  case CURLINFO_HEADER_OUT, CURLINFO_HEADER_IN, CURLINFO_TEXT:
-    let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-    if type == CURLINFO_HEADER_OUT {
-      dialogue.clientSent(text)
-    } else if type == CURLINFO_HEADER_IN {
-      dialogue.serverSent(text)
-    } else {
-      dialogue.libcurlNote(text)
-    }
+  case CURLINFO_HEADER_OUT:
+    dialogue.clientSent(UnsafeRawBufferPointer(start: data, count: size))
+  case CURLINFO_HEADER_IN:
+    dialogue.serverSent(UnsafeRawBufferPointer(start: data, count: size))
+  case CURLINFO_TEXT:
+    dialogue.libcurlNote(UnsafeRawBufferPointer(start: data, count: size))
   default:
     // Body bytes and raw TLS records are never looked at: they hold the message.
     break
