@@ -12,23 +12,17 @@ public final class ContactImporter {
   private let stamp: String
   private let encoder = JSONEncoder()
 
-  /// The store's suppression key, read once per import (nil: nothing is suppressed).
-  private let suppressionKey: [UInt8]?
+  /// Read once per import.
+  private let suppressions: SuppressionList
 
   init(db: Database, stamp: String) throws {
     self.db = db
     self.stamp = stamp
-    suppressionKey = try String.fetchOne(
-      db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'"
-    )
-    .map { Array($0.utf8) }
+    suppressions = try SuppressionList(db)
   }
 
   private func isSuppressed(_ normalizedEmail: String) throws -> Bool {
-    guard let suppressionKey else { return false }
-    let hash = SHA256.hex(SHA256.hmac(key: suppressionKey, message: Array(normalizedEmail.utf8)))
-    return try Int.fetchOne(
-      db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE address_hash = ?"), arguments: [hash]) != nil
+    try suppressions.contains(normalizedEmail, db)
   }
 
   /// Adds the contact, or fills in and changes the fields `input` gives for the

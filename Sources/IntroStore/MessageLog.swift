@@ -84,16 +84,19 @@ public final class BatchRecorder {
   /// How many were new.
   public private(set) var added = 0
 
-  init(db: Database, batchID: Int64, stamp: String) {
+  private let suppressions: SuppressionList
+
+  init(db: Database, batchID: Int64, stamp: String) throws {
     self.db = db
     self.batchID = batchID
     self.stamp = stamp
+    suppressions = try SuppressionList(db)
   }
 
   /// Whether `normalizedEmail` is suppressed, read inside the batch's transaction.
   public func isSuppressed(_ normalizedEmail: String) throws(StoreError) -> Bool {
     do {
-      return try Store.isSuppressed(db, normalizedEmail)
+      return try suppressions.contains(normalizedEmail, db)
     } catch {
       throw StoreError(.database, "checking suppressions: \(Store.describe(error))")
     }
@@ -140,13 +143,17 @@ public final class BatchRecorder {
 /// blocks a running send's writes.
 public final class BatchInspector {
   private let db: Database
+  private let suppressions: SuppressionList
 
-  init(db: Database) { self.db = db }
+  init(db: Database) throws {
+    self.db = db
+    suppressions = try SuppressionList(db)
+  }
 
   /// Whether `normalizedEmail` is suppressed.
   public func isSuppressed(_ normalizedEmail: String) throws(StoreError) -> Bool {
     do {
-      return try Store.isSuppressed(db, normalizedEmail)
+      return try suppressions.contains(normalizedEmail, db)
     } catch {
       throw StoreError(.database, "checking suppressions: \(Store.describe(error))")
     }
@@ -280,7 +287,7 @@ extension Store {
           try db.execute(
             sql: "INSERT INTO batches (template, command, audience, created_at) VALUES (?, ?, ?, ?)",
             arguments: [template, command, audience, stamp])
-          let batch = BatchRecorder(db: db, batchID: db.lastInsertedRowID, stamp: stamp)
+          let batch = try BatchRecorder(db: db, batchID: db.lastInsertedRowID, stamp: stamp)
           guard try body(batch) else { return .rollback }
           if batch.added == 0 {
             try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [batch.batchID])
@@ -299,7 +306,7 @@ extension Store {
   /// Errors thrown by `body` are rethrown as they are.
   public func inspect<T>(_ body: (BatchInspector) throws -> T) throws -> T {
     do {
-      return try database.read { db in try body(BatchInspector(db: db)) }
+      return try database.read { db in try body(try BatchInspector(db: db)) }
     } catch let error as DatabaseError {
       throw StoreError(.database, "reading \(path): \(Self.describe(error))")
     }
@@ -443,14 +450,12 @@ extension Store {
             FROM messages WHERE id IN (\(marks)) AND state IN ('pending', 'deferred')
             """), arguments: StatementArguments(ids))
       while let row = try found.next() { rows[row["id"]] = row.copy() }
-      // Most stores suppress nobody: then no address needs hashing.
-      let anySuppressed =
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions LIMIT 1")) != nil
+      let suppressions = try SuppressionList(db)
       for id in ids {
         guard let row = rows[id], let state = MessageState(rawValue: row["state"]) else { continue }
         if state == .deferred, let next: String = row["next_attempt_at"], next > stamp { continue }
         let key: String = row["recipient_key"] ?? row["recipient"]
-        if anySuppressed, try Self.isSuppressed(db, key) {
+        if try suppressions.contains(key, db) {
           try db.cachedStatement(
             sql:
               "UPDATE messages SET state = 'suppressed', boot_id = NULL, last_error = ?, updated_at = ? WHERE id = ?"
@@ -498,7 +503,8 @@ extension Store {
       try db.cachedStatement(sql: "UPDATE messages SET state = ? WHERE id = ? AND state = 'sending'")
         .execute(arguments: [state.rawValue, id])
     case .finished(let id, let state, let attempt, let next, let note, let charged):
-      let finished = Timestamp.format(attempt.finishedAt ?? attempt.startedAt)
+      let started = Timestamp.format(attempt.startedAt)
+      let finished = attempt.finishedAt.map(Timestamp.format)
       try db.cachedStatement(
         sql: """
           UPDATE messages SET state = ?, attempt_count = attempt_count + ?,
@@ -507,19 +513,20 @@ extension Store {
           WHERE id = ?
           """
       ).execute(arguments: [
-        state.rawValue, charged ? 1 : 0, charged ? Timestamp.format(attempt.startedAt) : nil,
-        next.map(Timestamp.format), note, state.rawValue, finished, finished, id,
+        state.rawValue, charged ? 1 : 0, charged ? started : nil, next.map(Timestamp.format), note,
+        state.rawValue, finished ?? started, finished ?? started, id,
       ])
       // The message may have been forgotten (`contact forget`) while a run was on it.
+      guard db.changesCount == 1 else { return }
       try db.cachedStatement(
         sql: """
           INSERT INTO delivery_attempts (message_id, started_at, finished_at, outcome, stage, smtp_code,
             smtp_text, detail, boot_id)
-          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
           """
       ).execute(arguments: [
-        id, Timestamp.format(attempt.startedAt), attempt.finishedAt.map(Timestamp.format), attempt.outcome,
-        attempt.stage, attempt.smtpCode, attempt.smtpText, attempt.detail, attempt.bootID, id,
+        id, started, finished, attempt.outcome, attempt.stage, attempt.smtpCode, attempt.smtpText,
+        attempt.detail, attempt.bootID,
       ])
     }
   }

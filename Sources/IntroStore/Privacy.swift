@@ -89,14 +89,7 @@ extension Store {
   }
 
   static func isSuppressed(_ db: Database, _ normalizedEmail: String) throws -> Bool {
-    // No key yet means nothing was ever suppressed.
-    guard
-      let key = try String.fetchOne(
-        db.cachedStatement(sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'"))
-    else { return false }
-    let hash = SHA256.hex(SHA256.hmac(key: Array(key.utf8), message: Array(normalizedEmail.utf8)))
-    return try Int.fetchOne(
-      db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE address_hash = ?"), arguments: [hash]) != nil
+    try SuppressionList(db).contains(normalizedEmail, db)
   }
 
   /// HMAC-SHA-256 of the address with this store's own random key (made on first use).
@@ -110,5 +103,29 @@ extension Store {
       key = fresh
     }
     return SHA256.hex(SHA256.hmac(key: Array((key ?? "").utf8), message: Array(normalizedEmail.utf8)))
+  }
+}
+
+/// The suppression list as one transaction sees it: the store's key and
+/// whether anyone is on the list are read once, so checking a batch or an
+/// import of thousands costs nothing while the list is empty (most stores).
+struct SuppressionList {
+  /// The HMAC key; nil when nothing was ever suppressed.
+  private let key: [UInt8]?
+  private let isEmpty: Bool
+
+  init(_ db: Database) throws {
+    key = try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
+      .map { Array($0.utf8) }
+    let anyone = try Int.fetchOne(db, sql: "SELECT 1 FROM suppressions LIMIT 1") != nil
+    isEmpty = key == nil || !anyone
+  }
+
+  /// Whether the normalised address is on the list. Call inside the same transaction.
+  func contains(_ normalizedEmail: String, _ db: Database) throws -> Bool {
+    guard !isEmpty, let key else { return false }
+    let hash = SHA256.hex(SHA256.hmac(key: key, message: Array(normalizedEmail.utf8)))
+    return try Int.fetchOne(
+      db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE address_hash = ?"), arguments: [hash]) != nil
   }
 }

@@ -27,6 +27,7 @@ public final class Store: Sendable {
     configuration.prepareDatabase { db in
       // Deleted rows are overwritten, so a forgotten person's data does not linger in free pages.
       try db.execute(sql: "PRAGMA secure_delete = ON")
+      try db.execute(sql: "PRAGMA temp_store = MEMORY")
     }
     do {
       database = try DatabaseQueue(path: path, configuration: configuration)

@@ -90,6 +90,27 @@ struct DeliveryJournalTests {
     #expect(try state(store, ids[1]) == .suppressed)
   }
 
+  @Test func aPersonForgottenWhileTheirMessageWasSendingLeavesNoAttemptBehind() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (store, ids) = try storeWithBatch(dir, count: 2)
+    _ = try store.claim(ids, bootID: "b")
+    _ = try store.forget(normalizedEmail: "client1@example.org")
+
+    try store.record(
+      ids.map { id in
+        .finished(
+          id: id, state: .sent,
+          attempt: AttemptRecord(startedAt: Date(), finishedAt: Date(), outcome: "delivered"),
+          nextAttemptAt: nil, note: nil)
+      })
+
+    let logged = try store.messages(MessageFilter())
+    #expect(logged.map(\.recipient) == ["client0@example.org"])
+    #expect(logged.first?.attempts.count == 1)
+    #expect(try store.integrityCheck() == ["ok"])
+  }
+
   @Test func theSameMessageAddedTwiceIsStoredOnce() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

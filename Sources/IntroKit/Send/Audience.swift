@@ -201,8 +201,7 @@ extension Audience {
           continue
         }
         try storeStep { () throws(StoreError) in
-          try body(
-            AudienceMember(source: "line \(line)", context: context.forRow(header: header, fields: fields)))
+          try body(AudienceMember(source: "line \(line)", row: fields, header: header, context: context))
         }
       }
     } catch let error as CSVError {

@@ -106,6 +106,9 @@ public struct SendReport: Sendable {
 /// 3. **Group commit.** Each claim folds everything appended since the last
 ///    one into the store in the same flushed commit, so the store is at most
 ///    one group behind, and a batch costs one flush per group, not per message.
+/// 4. **Nobody waits for the store.** Claims (and with them the fold and the
+///    flush) run on a thread of their own, a group ahead of the connections,
+///    which only take claimed messages and append to the journal.
 ///
 /// After a crash, the next run (holding the store's run lock) replays the
 /// journal and settles what was left (``Store/recoverInterrupted(bootID:now:)``):
@@ -141,28 +144,30 @@ public final class BatchRunner: Sendable {
     throws(StoreError) -> SendReport
   {
     let started = Date()
-    let shared = RunState(ids: ids, limit: options.limit)
+    let sessions = max(1, min(transport.parallelism, ids.count))
+    let shared = RunState(ids: ids, limit: options.limit, sessions: sessions, claimGroup: options.claimGroup)
     let journal = try DeliveryJournal(store: store)
     let pacer = Pacer(perMinute: options.messagesPerMinute)
-    let sessions = max(1, min(transport.parallelism, ids.count))
     let group = DispatchGroup()
+    if !ids.isEmpty {
+      group.enter()
+      let claimer = Thread { [self] in
+        defer { group.leave() }
+        shared.claimAhead(stopRequested: { stopRequested.load(ordering: .relaxed) }) {
+          ids throws(StoreError) in
+          try store.claim(Array(ids), bootID: bootID, journal: journal)
+        }
+      }
+      claimer.name = "intro-claim"
+      claimer.start()
+    }
     for number in 1...sessions where !ids.isEmpty {
       group.enter()
       let thread = Thread { [self] in
         defer { group.leave() }
         let session = transport.openSession(number: number)
         defer { session.close() }
-        while !stopRequested.load(ordering: .relaxed) {
-          let next: ClaimedMessage?
-          do throws(StoreError) {
-            next = try shared.next(group: options.claimGroup) { ids throws(StoreError) in
-              try store.claim(Array(ids), bootID: bootID, journal: journal)
-            }
-          } catch {
-            shared.fail(error)
-            break
-          }
-          guard let message = next else { break }
+        while !stopRequested.load(ordering: .relaxed), let message = shared.next() {
           pacer.wait()
           do throws(StoreError) {
             try deliver(message, over: session, journal: journal, shared: shared)
@@ -172,6 +177,7 @@ public final class BatchRunner: Sendable {
           }
           progress(shared.counts)
         }
+        shared.sessionEnded()
       }
       thread.name = "intro-send-\(number)"
       thread.start()
@@ -295,15 +301,19 @@ private final class RunState: @unchecked Sendable {
     var consecutiveConnectionFailures = 0
     var stop: SendStop?
     var failure: StoreError?
-    /// A session is claiming the next group, outside the lock.
-    var claiming = false
+    /// Sessions still taking messages.
+    var liveSessions: Int
+    /// Messages per claim; the claimer claims again when half a group is left.
+    var claimGroup: Int
+    /// The claimer has finished: what is buffered is all there will be.
+    var claimingDone = false
   }
 
   private let lock = NSCondition()
   private var state: Fields
 
-  init(ids: [Int64], limit: Int?) {
-    state = Fields(ids: ids, limit: limit)
+  init(ids: [Int64], limit: Int?, sessions: Int, claimGroup: Int) {
+    state = Fields(ids: ids, limit: limit, liveSessions: sessions, claimGroup: max(1, claimGroup))
     state.counts.total = limit.map { min($0, ids.count) } ?? ids.count
   }
 
@@ -320,58 +330,81 @@ private final class RunState: @unchecked Sendable {
     withLock { $0.position < $0.ids.count || $0.bufferPosition < $0.buffer.count }
   }
 
-  /// The next message to try.
+  /// Claims the run's messages a group at a time, on its own thread, until
+  /// every id is claimed, the limit is reached or the run stops.
   ///
-  /// When fewer than half a group of claimed messages is left, the session
-  /// that notices claims the next group itself, outside the lock, while the
-  /// others go on sending what is left: the claim's flush overlaps the
-  /// sending instead of stopping every connection. Only one claim runs at a
-  /// time and each takes the next ids in order, so no message is claimed twice.
-  func next(
-    group: Int, claim: (ArraySlice<Int64>) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int)
-  ) throws(StoreError) -> ClaimedMessage? {
+  /// A group is claimed as soon as fewer than half a group of claimed messages
+  /// is left, so the claim's flush (and the fold of the journal into the
+  /// store) overlaps the sending and no connection waits for the store. Each
+  /// claim takes the next ids in order, so no message is claimed twice.
+  func claimAhead(
+    stopRequested: () -> Bool,
+    claim: (ArraySlice<Int64>) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int)
+  ) {
+    lock.lock()
+    defer {
+      state.claimingDone = true
+      lock.broadcast()
+      lock.unlock()
+    }
+    while state.stop == nil, state.failure == nil, state.liveSessions > 0, !stopRequested() {
+      let allowed = state.limit ?? Int.max
+      guard state.position < state.ids.count, allowed > 0 else { return }
+      let group = state.claimGroup
+      if state.buffer.count - state.bufferPosition > group / 2 {
+        // A stop request is not signalled; look again now and then.
+        _ = lock.wait(until: Date().addingTimeInterval(0.1))
+        continue
+      }
+      let end = min(state.ids.count, state.position + min(group, allowed))
+      let slice = state.ids[state.position..<end]
+      state.position = end
+      if let limit = state.limit { state.limit = limit - slice.count }
+      lock.unlock()
+      let outcome: Result<(claimed: [ClaimedMessage], suppressed: Int), StoreError>
+      do throws(StoreError) {
+        outcome = .success(try claim(slice))
+      } catch {
+        outcome = .failure(error)
+      }
+      lock.lock()
+      switch outcome {
+      case .failure(let error):
+        if state.failure == nil { state.failure = error }
+        return
+      case .success(let (claimed, suppressed)):
+        state.buffer = Array(state.buffer[state.bufferPosition...]) + claimed
+        state.bufferPosition = 0
+        state.counts.suppressed += suppressed
+        // Ids skipped as settled or suppressed do not use up the limit.
+        if let limit = state.limit { state.limit = limit + slice.count - claimed.count }
+      }
+      lock.broadcast()
+    }
+  }
+
+  /// The next message to try, waiting for the claimer when none is claimed yet;
+  /// nil when the run is over.
+  func next() -> ClaimedMessage? {
     lock.lock()
     defer { lock.unlock() }
     while true {
       guard state.stop == nil, state.failure == nil else { return nil }
-      let buffered = state.buffer.count - state.bufferPosition
-      let allowed = state.limit ?? Int.max
-      if !state.claiming, buffered <= group / 2, state.position < state.ids.count, allowed > 0 {
-        let end = min(state.ids.count, state.position + min(group, allowed))
-        let slice = state.ids[state.position..<end]
-        state.position = end
-        if let limit = state.limit { state.limit = limit - slice.count }
-        state.claiming = true
-        lock.unlock()
-        let outcome: Result<(claimed: [ClaimedMessage], suppressed: Int), StoreError>
-        do throws(StoreError) {
-          outcome = .success(try claim(slice))
-        } catch {
-          outcome = .failure(error)
-        }
-        lock.lock()
-        state.claiming = false
-        lock.broadcast()
-        switch outcome {
-        case .failure(let error):
-          if state.failure == nil { state.failure = error }
-          throw error
-        case .success(let (claimed, suppressed)):
-          state.buffer = Array(state.buffer[state.bufferPosition...]) + claimed
-          state.bufferPosition = 0
-          state.counts.suppressed += suppressed
-          // Ids skipped as settled or suppressed do not use up the limit.
-          if let limit = state.limit { state.limit = limit + slice.count - claimed.count }
-        }
-        continue
-      }
-      if buffered > 0 {
+      if state.bufferPosition < state.buffer.count {
         defer { state.bufferPosition += 1 }
+        // Half a group left: time for the claimer to claim the next.
+        if state.buffer.count - state.bufferPosition == state.claimGroup / 2 + 1 { lock.broadcast() }
         return state.buffer[state.bufferPosition]
       }
-      guard state.claiming else { return nil }
+      guard !state.claimingDone else { return nil }
       lock.wait()
     }
+  }
+
+  /// A session has stopped taking messages; when the last one does, the claimer stops too.
+  func sessionEnded() {
+    withLock { $0.liveSessions -= 1 }
+    lock.broadcast()
   }
 
   func record(_ verdict: Verdict, result: DeliveryResult, breaker: Int) {

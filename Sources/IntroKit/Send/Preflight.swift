@@ -7,22 +7,42 @@ public import IntroTemplates
 public struct AudienceMember: Sendable {
   /// Where a rep finds it: `line 12`, `contact ann@example.com`, `referral 7`.
   public var source: String
-  /// The template's context.
-  public var context: TemplateValue
   public var contactID: Int64?
   public var referralID: Int64?
   /// The contact is marked do-not-contact.
   public var doNotContact = false
+  private let origin: Origin
+
+  /// A CSV row's context is built where the message is made (on any core),
+  /// not where the file is read (one thread, in order).
+  private enum Origin: Sendable {
+    case context(TemplateValue)
+    case row(SendContext, header: [String], fields: [String])
+  }
+
+  /// The template's context.
+  public var context: TemplateValue {
+    switch origin {
+    case .context(let value): value
+    case .row(let context, let header, let fields): context.forRow(header: header, fields: fields)
+    }
+  }
 
   public init(
     source: String, context: TemplateValue, contactID: Int64? = nil, referralID: Int64? = nil,
     doNotContact: Bool = false
   ) {
     self.source = source
-    self.context = context
+    self.origin = .context(context)
     self.contactID = contactID
     self.referralID = referralID
     self.doNotContact = doNotContact
+  }
+
+  /// The member for a CSV row: `header` names its `fields`.
+  init(source: String, row fields: [String], header: [String], context: SendContext) {
+    self.source = source
+    self.origin = .row(context, header: header, fields: fields)
   }
 }
 
