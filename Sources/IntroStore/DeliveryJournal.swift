@@ -26,19 +26,26 @@ internal import GRDB
 /// applied twice. Readers of the store (`intro log` during a run) see the
 /// store as of the last claim, at most one claim group behind.
 public final class DeliveryJournal: @unchecked Sendable {
-  // @unchecked: `file` is only touched with `lock` held. A plain pthread mutex,
-  // not Synchronization.Mutex: on Linux that one is a priority-inheritance
-  // futex, and its contended path through the kernel cost more than the
-  // write(2) it guards when four sessions append at once.
+  // @unchecked: `file` is only written with `fileLock` held for writing, and
+  // read with it held for reading; `updates` only with `lock` held.
+  //
+  // Four sessions append at once, and a write(2) takes microseconds: held
+  // under one mutex, it made the sessions queue (and sleep in the kernel) for
+  // each other. So appenders share `fileLock` (a reader-writer lock: readers
+  // never wait for readers) for the write itself, and take the mutex only to
+  // note the update in memory; only a rotation takes `fileLock` alone. Plain
+  // pthread locks, not Synchronization.Mutex: on Linux that one is a
+  // priority-inheritance futex, whose contended path costs more again.
   private struct File {
     var number: Int
     var descriptor: Int32
-    var updates: [DeliveryUpdate] = []
   }
 
   private let store: Store
+  private let fileLock: UnsafeMutablePointer<pthread_rwlock_t>
   private let lock = NSLock()
   private var file: File
+  private var updates: [DeliveryUpdate] = []
 
   /// Opens a new journal file for a run. Call after ``Store/recoverInterrupted(bootID:now:)``.
   public init(store: Store) throws(StoreError) {
@@ -47,47 +54,68 @@ public final class DeliveryJournal: @unchecked Sendable {
     let highest = Self.files(of: store.path).map(\.number).max() ?? 0
     let number = max(applied, highest) + 1
     file = File(number: number, descriptor: try Self.open(store.path, number))
+    fileLock = .allocate(capacity: 1)
+    var attributes = pthread_rwlockattr_t()
+    pthread_rwlockattr_init(&attributes)
+    // A rotation waits for the appends in progress, not for every append to come.
+    pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+    pthread_rwlock_init(fileLock, &attributes)
+    pthread_rwlockattr_destroy(&attributes)
   }
 
   deinit {
     if file.descriptor >= 0 { close(file.descriptor) }
-  }
-
-  private func locked<T, E: Error>(_ body: (inout File) throws(E) -> T) throws(E) -> T {
-    lock.lock()
-    defer { lock.unlock() }
-    return try body(&file)
+    pthread_rwlock_destroy(fileLock)
+    fileLock.deallocate()
   }
 
   /// Appends `update`; when this returns, a killed process cannot lose it.
+  ///
+  /// The file is opened `O_APPEND`, so each line lands whole at the end
+  /// whatever the other sessions write at the same moment; the lines of one
+  /// message come from one session, in order.
   public func append(_ update: DeliveryUpdate) throws(StoreError) {
     let line = Self.encode(update)
-    try locked { (file: inout File) throws(StoreError) in
-      try line.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) throws(StoreError) in
-        var offset = 0
-        while offset < bytes.count {
-          let written = write(file.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-          if written < 0 {
-            if errno == EINTR { continue }
-            throw StoreError(
-              .database, "cannot write the delivery journal: \(String(cString: strerror(errno)))")
-          }
-          offset += written
+    pthread_rwlock_rdlock(fileLock)
+    defer { pthread_rwlock_unlock(fileLock) }
+    try line.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) throws(StoreError) in
+      var offset = 0
+      while offset < bytes.count {
+        let written = write(file.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          throw StoreError(
+            .database, "cannot write the delivery journal: \(String(cString: strerror(errno)))")
         }
+        offset += written
       }
-      file.updates.append(update)
     }
+    lock.lock()
+    updates.append(update)
+    lock.unlock()
   }
 
   /// Starts a new file and hands over the lines of the old one, to apply.
   func rotate() throws(StoreError) -> (number: Int, updates: [DeliveryUpdate]) {
-    try locked { (file: inout File) throws(StoreError) in
-      let old = (file.number, file.updates)
+    try withFileAlone { (file: inout File) throws(StoreError) in
       let next = try Self.open(store.path, file.number + 1)
       close(file.descriptor)
-      file = File(number: file.number + 1, descriptor: next)
-      return old
+      let number = file.number
+      file = File(number: number + 1, descriptor: next)
+      lock.lock()
+      defer {
+        updates = []
+        lock.unlock()
+      }
+      return (number, updates)
     }
+  }
+
+  /// Runs `body` with no append in progress.
+  private func withFileAlone<T, E: Error>(_ body: (inout File) throws(E) -> T) throws(E) -> T {
+    pthread_rwlock_wrlock(fileLock)
+    defer { pthread_rwlock_unlock(fileLock) }
+    return try body(&file)
   }
 
   /// Folds everything appended so far into the store, flushed, and removes the file.
@@ -98,7 +126,7 @@ public final class DeliveryJournal: @unchecked Sendable {
   /// Ends the run's journal: a last checkpoint, and its empty file removed.
   public func finish() throws(StoreError) {
     try checkpoint()
-    let number = locked { file in
+    let number = withFileAlone { file in
       close(file.descriptor)
       file.descriptor = -1
       return file.number
