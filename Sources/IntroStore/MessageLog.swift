@@ -351,11 +351,17 @@ extension Store {
   public func stateCounts(ids: [Int64]) throws(StoreError) -> StateCounts {
     try read { db in
       var counts: StateCounts = [:]
-      let statement = try db.cachedStatement(sql: "SELECT state FROM messages WHERE id = ?")
-      for id in ids {
-        if let raw = try String.fetchOne(statement, arguments: [id]), let state = MessageState(rawValue: raw)
-        {
-          counts[state, default: 0] += 1
+      // A few hundred ids a statement: one query per id cost 0.1 s for a 10,000-message batch.
+      var start = ids.startIndex
+      while start < ids.endIndex {
+        let chunk = ids[start..<min(start + 500, ids.endIndex)]
+        start = chunk.endIndex
+        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+        let rows = try Row.fetchCursor(
+          db, sql: "SELECT state, count(*) FROM messages WHERE id IN (\(marks)) GROUP BY state",
+          arguments: StatementArguments(Array(chunk)))
+        while let row = try rows.next() {
+          if let state = MessageState(rawValue: row[0]) { counts[state, default: 0] += row[1] as Int }
         }
       }
       return counts
