@@ -617,17 +617,41 @@ extension Store {
           .invalidInput, "message \(id) is \(state), not uncertain; only an uncertain message needs resolving"
         )
       }
-      let newState: MessageState = sent ? .sent : .deferred
-      let attempt = AttemptRecord(
-        startedAt: now, finishedAt: now, outcome: sent ? "delivered" : "temporary",
-        detail: sent
-          ? "resolved by hand: the recipient has it" : "resolved by hand: send it again (same Message-ID)")
-      try Self.apply(
-        .finished(
-          id: id, state: newState, attempt: attempt, nextAttemptAt: sent ? nil : now, note: attempt.detail,
-          charged: false),
-        db)
-      return newState
+      return try Self.settleUncertain(id, sent: sent, now: now, db)
     }
   }
+
+  /// Settles every uncertain message of batch `batchID` at once, as after a
+  /// power loss mid-batch; returns their ids (none when nothing was uncertain).
+  public func resolveUncertain(batchID: Int64, sent: Bool, now: Date = Date()) throws(StoreError) -> [Int64] {
+    try write(durable: true) { db in
+      guard try Int.fetchOne(db, sql: "SELECT 1 FROM batches WHERE id = ?", arguments: [batchID]) != nil
+      else {
+        throw StoreError(.notFound, "there is no batch \(batchID); see 'intro log'")
+      }
+      let ids = try Int64.fetchAll(
+        db, sql: "SELECT id FROM messages WHERE batch_id = ? AND state = 'uncertain' ORDER BY id",
+        arguments: [batchID])
+      for id in ids { _ = try Self.settleUncertain(id, sent: sent, now: now, db) }
+      return ids
+    }
+  }
+
+  /// Marks an uncertain message sent, or queues it again with its Message-ID, with an attempt saying so.
+  private static func settleUncertain(_ id: Int64, sent: Bool, now: Date, _ db: Database) throws
+    -> MessageState
+  {
+    let newState: MessageState = sent ? .sent : .deferred
+    let attempt = AttemptRecord(
+      startedAt: now, finishedAt: now, outcome: sent ? "delivered" : "temporary",
+      detail: sent
+        ? "resolved by hand: the recipient has it" : "resolved by hand: send it again (same Message-ID)")
+    try apply(
+      .finished(
+        id: id, state: newState, attempt: attempt, nextAttemptAt: sent ? nil : now, note: attempt.detail,
+        charged: false),
+      db)
+    return newState
+  }
+
 }

@@ -142,16 +142,27 @@ struct Resolve: ParsableCommand {
       recipient or check your sent mail, then:
 
         intro resolve 42 --sent       it arrived: mark it sent
-        intro resolve 42 --resend     it did not: queue it again, same Message-ID, for the
-                                      next 'intro send --retry --send'
+        intro resolve 42 --resend     it did not: queue it again (same Message-ID)
+                                      for the next 'intro send --retry --send'
 
       MESSAGE is the number 'intro log' shows (#42) or the Message-ID.
+
+      After a power loss in the middle of a batch, every message the run had claimed is \
+      uncertain (up to two claim groups, 512 messages). When the relay's log shows which \
+      went out, settle them one by one; when it shows the whole batch arrived, or none of it:
+
+        intro resolve --batch 7 --sent     every uncertain message of batch 7 arrived
+        intro resolve --batch 7 --resend   none did: queue them all again
       """)
 
   @OptionGroup var global: GlobalOptions
 
   @Argument(help: ArgumentHelp("The message number or Message-ID.", valueName: "message"))
-  var message: String
+  var message: String?
+
+  @Option(
+    name: .long, help: ArgumentHelp("Settle every uncertain message of this batch.", valueName: "batch"))
+  var batch: Int64?
 
   @Flag(name: .long, help: "The recipient has it: mark it sent.")
   var sent = false
@@ -161,12 +172,29 @@ struct Resolve: ParsableCommand {
 
   func validate() throws {
     if sent == resend { throw ValidationError("give exactly one of --sent and --resend") }
+    if (message == nil) == (batch == nil) { throw ValidationError("give either a MESSAGE or --batch BATCH") }
   }
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
       let store = try global.openStore(config)
+      if let batch {
+        let ids = try storeCall { () throws(StoreError) in
+          try store.resolveUncertain(batchID: batch, sent: sent)
+        }
+        if ids.isEmpty {
+          print("batch \(batch) has no uncertain message")
+        } else if sent {
+          print("batch \(batch): \(ids.count) uncertain messages marked sent")
+        } else {
+          print(
+            "batch \(batch): \(ids.count) uncertain messages queued again; send them with: intro send --retry --send"
+          )
+        }
+        return .ok
+      }
+      let message = message ?? ""
       guard let found = try storeCall({ () throws(StoreError) in try store.message(reference: message) })
       else {
         throw CommandFailure(.dataError, "no message \(message) in the store; see 'intro log'")

@@ -250,14 +250,28 @@ struct SendCommandTests {
     }
   }
 
-  @Test func uncertainMessagesAreResolvedByHandAndResentByRetry() throws {
+  /// A batch of `rows` sent to a relay that hangs up after each final dot (`-q .`): every message
+  /// is uncertain. The caller stops the sink and removes the batch.
+  func batchLeftUncertain(rows: Int) throws -> (
+    port: Int, sink: SMTPSink, batch: SendFixture, uncertain: [[String: Any]]
+  ) {
     let port = try freePort()
-    var sink: SMTPSink? = try SMTPSink(flags: ["-q", "."], port: port)
+    let sink = try SMTPSink(flags: ["-q", "."], port: port)
+    do {
+      let batch = try SendFixture(port: port, rows: rows)
+      #expect(try batch.send("--send", "--no-limit").status == 76)
+      return (port, sink, batch, try batch.log("--state", "uncertain"))
+    } catch {
+      sink.stop()
+      throw error
+    }
+  }
+
+  @Test func uncertainMessagesAreResolvedByHandAndResentByRetry() throws {
+    let (port, hangingUp, batch, uncertain) = try batchLeftUncertain(rows: 2)
+    var sink: SMTPSink? = hangingUp
     defer { sink?.stop() }
-    let batch = try SendFixture(port: port, rows: 2)
     defer { batch.remove() }
-    #expect(try batch.send("--send", "--no-limit").status == 76)
-    let uncertain = try batch.log("--state", "uncertain")
     #expect(uncertain.count == 2)
     let first = try #require(uncertain.first?["id"] as? Int)
     let second = try #require(uncertain.last?["messageID"] as? String)
@@ -277,6 +291,31 @@ struct SendCommandTests {
     #expect(retry.status == 0, "\(retry.stderr)")
     #expect(Received(try #require(sink)).messageIDs == [second])
     #expect(try batch.states() == ["sent": 2])
+  }
+
+  @Test func aWholeBatchOfUncertainMessagesIsResolvedAtOnce() throws {
+    let (port, hangingUp, batch, uncertain) = try batchLeftUncertain(rows: 3)
+    var sink: SMTPSink? = hangingUp
+    defer { sink?.stop() }
+    defer { batch.remove() }
+    let batchNumber = try #require(uncertain.first?["batchID"] as? Int)
+
+    let resent = try batch.intro.run(["resolve", "--batch", String(batchNumber), "--resend"])
+    let again = try batch.intro.run(["resolve", "--batch", String(batchNumber), "--sent"])
+    let missing = try batch.intro.run(["resolve", "--batch", "99", "--sent"])
+
+    #expect(resent.status == 0, "\(resent.stderr)")
+    #expect(resent.stdout.contains("3 uncertain messages queued again"))
+    #expect(again.stdout.contains("has no uncertain message"))
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("no batch 99"))
+    #expect(try batch.states() == ["deferred": 3])
+    sink?.stop()
+    sink = try SMTPSink(port: port)
+    #expect(try batch.intro.run(["send", "--retry", "--send", "--no-limit"]).status == 0)
+    #expect(
+      Set(Received(try #require(sink)).messageIDs) == Set(uncertain.compactMap { $0["messageID"] as? String })
+    )
   }
 
   @Test func aRelayWithoutSTARTTLSStopsTheBatchAsAConfigurationError() throws {
