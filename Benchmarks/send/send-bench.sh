@@ -102,7 +102,7 @@ print(f"messages: {count} of {size} bytes; rounds: {len(intro)}")
 print(f"intro send (4 connections, render+compose+journal+send): median {i:.3f} s = {count / i:,.0f} msgs/s   runs: {', '.join(f'{x:.3f}' for x in intro)}")
 print(f"smtp-source -d -s 1 (1 connection, fixed message):        median {s:.3f} s = {count / s:,.0f} msgs/s   runs: {', '.join(f'{x:.3f}' for x in source)}")
 d = statistics.median(delivery)
-print(f"breakdown: intro's delivery phase (claims, journal, 4 connections): median {d:.3f} s; start-up, preflight and storing the batch: {i - d:.3f} s")
+print(f"breakdown: intro's delivery phase (claims, journal, 4 connections): median {d:.3f} s = {count / d:,.0f} msgs/s ({s / d:.2f}x smtp-source); start-up, preflight and storing the batch: {i - d:.3f} s")
 if floor:
     f = statistics.median(floor)
     print(f"breakdown: libcurl transport alone, 4 connections, no render/store (send-floor): median {f:.3f} s = {count / f:,.0f} msgs/s")
