@@ -166,7 +166,7 @@ public final class BatchRunner: Sendable {
         defer { group.leave() }
         let session = transport.openSession(number: number)
         defer { session.close() }
-        while !stopRequested.load(ordering: .relaxed), let message = shared.next() {
+        while let message = shared.next(stopRequested: { stopRequested.load(ordering: .relaxed) }) {
           pacer.wait()
           do throws(StoreError) {
             try deliver(message, over: session, journal: journal, shared: shared)
@@ -385,12 +385,13 @@ private final class RunState: @unchecked Sendable {
   }
 
   /// The next message to try, waiting for the claimer when none is claimed yet;
-  /// nil when the run is over.
-  func next() -> ClaimedMessage? {
+  /// nil when the run is over or asked to stop (a session woken by a claim
+  /// after Ctrl-C takes nothing more).
+  func next(stopRequested: () -> Bool) -> ClaimedMessage? {
     lock.lock()
     defer { lock.unlock() }
     while true {
-      guard state.stop == nil, state.failure == nil else { return nil }
+      guard state.stop == nil, state.failure == nil, !stopRequested() else { return nil }
       if state.bufferPosition < state.buffer.count {
         defer { state.bufferPosition += 1 }
         // One group left: time for the claimer to claim the next.
