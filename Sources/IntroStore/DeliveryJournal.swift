@@ -57,8 +57,10 @@ public final class DeliveryJournal: @unchecked Sendable {
     fileLock = .allocate(capacity: 1)
     var attributes = pthread_rwlockattr_t()
     pthread_rwlockattr_init(&attributes)
-    // A rotation waits for the appends in progress, not for every append to come.
-    pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+    #if canImport(Glibc)
+      // A rotation waits for the appends in progress, not for every append to come.
+      pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+    #endif
     pthread_rwlock_init(fileLock, &attributes)
     pthread_rwlockattr_destroy(&attributes)
   }
