@@ -183,13 +183,12 @@ public final class BatchRunner: Sendable {
     }
     group.wait()
     // Claimed but never tried: back as they were, untouched.
-    let untried = shared.drain()
-    for message in untried {
+    let hasMore = shared.hasMore
+    for message in shared.drain() {
       try journal.append(.released(id: message.id, state: message.previousState))
     }
     try journal.finish()
     if let failure = shared.failure { throw failure }
-    let hasMore = !untried.isEmpty || shared.hasMore
     var stop = shared.stop
     if stop == nil && stopRequested.load(ordering: .relaxed) && hasMore { stop = .interrupted }
     if stop == nil && hasMore && options.limit != nil { stop = .limit }
@@ -353,8 +352,9 @@ private final class RunState: @unchecked Sendable {
       guard state.position < state.ids.count, allowed > 0 else { return }
       let group = state.claimGroup
       if state.buffer.count - state.bufferPosition > group {
-        // A stop request is not signalled; look again now and then.
-        _ = lock.wait(until: Date().addingTimeInterval(0.1))
+        // Woken when a session takes the buffer down to one group, or when the
+        // last session ends (which every way of stopping leads to).
+        lock.wait()
         continue
       }
       let end = min(state.ids.count, state.position + min(group, allowed))

@@ -214,24 +214,19 @@ private struct Slots: @unchecked Sendable {
 
 /// One chunk of a batch being made on other threads while this one admits the last.
 private final class ChunkInMaking: @unchecked Sendable {
-  // Written once by the worker before `done` is signalled, read only after waiting on it.
+  // Written once by the worker inside `done`, read only after waiting for it.
   private var made: [Result<MadeMessage, PreflightFailure>] = []
-  private let done = DispatchSemaphore(value: 0)
-  private var collected = false
+  private let done = DispatchGroup()
 
   init(_ members: [AudienceMember], maker: MessageMaker) {
-    DispatchQueue.global(qos: .userInitiated).async { [self] in
+    DispatchQueue.global(qos: .userInitiated).async(group: done) { [self] in
       made = SendPipeline.make(members, with: maker)
-      done.signal()
     }
   }
 
   /// The chunk's messages in input order, once they are all made.
   func results() -> [Result<MadeMessage, PreflightFailure>] {
-    if !collected {
-      done.wait()
-      collected = true
-    }
+    done.wait()
     return made
   }
 }

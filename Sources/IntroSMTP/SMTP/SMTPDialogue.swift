@@ -45,18 +45,7 @@ final class SMTPDialogue {
   func clientSent(_ bytes: UnsafeRawBufferPointer) {
     Self.forEachLine(bytes) { line in
       let verb = Verb(line)
-      if let trace, trace.level >= 1 {
-        let shown: String
-        if answeringChallenge {
-          shown = "<redacted>"
-        } else if verb == .auth {
-          let words = Self.text(line).split(separator: " ", maxSplits: 2)
-          shown = words.prefix(2).joined(separator: " ") + (words.count > 2 ? " <redacted>" : "")
-        } else {
-          shown = Self.text(line)
-        }
-        trace.write(prefix + "> " + shown)
-      }
+      emit(1, "> " + shown(line, verb))
       if !answeringChallenge { noteCommand(verb) }
       answeringChallenge = false
     }
@@ -128,6 +117,14 @@ final class SMTPDialogue {
   private func emit(_ level: Int, _ line: @autoclosure () -> String) {
     guard let trace, trace.level >= level else { return }
     trace.write(prefix + line())
+  }
+
+  /// A client line as a trace shows it: secrets (AUTH arguments, answers to 334) redacted.
+  private func shown(_ line: Slice<UnsafeRawBufferPointer>, _ verb: Verb) -> String {
+    if answeringChallenge { return "<redacted>" }
+    guard verb == .auth else { return Self.text(line) }
+    let words = Self.text(line).split(separator: " ", maxSplits: 2)
+    return words.prefix(2).joined(separator: " ") + (words.count > 2 ? " <redacted>" : "")
   }
 
   private static func text(_ line: Slice<UnsafeRawBufferPointer>) -> String {
