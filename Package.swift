@@ -43,7 +43,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["IntroSMTP", "IntroStore"], path: "Tests/TestSupport"),
     .testTarget(name: "IntroTemplatesTests", dependencies: ["IntroTemplates", "TestSupport"]),
     .testTarget(name: "IntroMailTests", dependencies: ["IntroMail", "TestSupport"]),
     .testTarget(name: "IntroSMTPTests", dependencies: ["IntroSMTP", "IntroMail", "TestSupport"]),

@@ -1,4 +1,5 @@
 public import IntroSMTP
+public import IntroStore
 
 /// Process exit codes, following sysexits(3), so cron and scripts can tell
 /// "fix your data" from "try again later" from "fix your configuration".
@@ -35,6 +36,21 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
       if this.severity > status.severity { status = this }
     }
     return status
+  }
+
+  /// The status for a store error: wait and retry (busy, disk full), fix the
+  /// data, or fix the store's setup.
+  public init(_ error: StoreError) {
+    switch error.kind {
+    case .permissions, .database: self = .configuration
+    case .invalidInput, .notFound: self = .dataError
+    case .busy, .diskFull: self = .temporaryFailure
+    }
+  }
+
+  /// The more serious of the two.
+  public func worse(_ other: ExitStatus) -> ExitStatus {
+    other.severity > severity ? other : self
   }
 
   private var severity: Int {

@@ -78,6 +78,8 @@ public struct DeliveryResult: Sendable, Hashable, CustomStringConvertible {
   public var detail: String?
   /// Where the message was written, for the outbox transport.
   public var location: String?
+  /// The caller's `bodyStarted` refused the body, so none of it was sent.
+  public var heldBack = false
 
   /// A result with the given parts.
   public init(
@@ -90,6 +92,15 @@ public struct DeliveryResult: Sendable, Hashable, CustomStringConvertible {
     self.serverText = serverText
     self.detail = detail
     self.location = location
+  }
+
+  /// A message whose body was held back at `stage`: nothing of it left.
+  public static func heldBack(at stage: SMTPStage) -> DeliveryResult {
+    var result = DeliveryResult(
+      outcome: .temporary, stage: stage,
+      detail: "not sent: the body was held back because its state could not be recorded first")
+    result.heldBack = true
+    return result
   }
 
   /// One line for a person or a log: verdict, stage, the server's words, the cause.

@@ -41,9 +41,13 @@ extension MailTransport {
 public protocol MailSession: AnyObject {
   /// Delivers `message` and says what became of it; never throws, every failure is a result.
   ///
-  /// `bodyStarted` is called once, the moment the transport starts handing over
-  /// the message body: from then on a failure is ``DeliveryResult/Outcome/uncertain``.
-  func deliver(_ message: OutgoingMessage, bodyStarted: () -> Void) -> DeliveryResult
+  /// `bodyStarted` is called once, the moment the transport is about to hand
+  /// over the first byte of the body: from then on a failure is
+  /// ``DeliveryResult/Outcome/uncertain``. It returns false to hold the body
+  /// back (the caller could not record that it is going out): the transaction
+  /// is abandoned before any body byte leaves, and the result is
+  /// ``DeliveryResult/Outcome/temporary`` with ``DeliveryResult/heldBack`` set.
+  func deliver(_ message: OutgoingMessage, bodyStarted: () -> Bool) -> DeliveryResult
 
   /// Ends the session politely (SMTP `QUIT`).
   func close()
@@ -52,6 +56,6 @@ public protocol MailSession: AnyObject {
 extension MailSession {
   /// Delivers `message` when the caller has no use for the body-started signal.
   public func deliver(_ message: OutgoingMessage) -> DeliveryResult {
-    deliver(message, bodyStarted: {})
+    deliver(message, bodyStarted: { true })
   }
 }

@@ -32,7 +32,10 @@ extension MailTransport {
             return value
           }
           guard index < messages.count else { break }
-          let result = session.deliver(messages[index]) { bodyStarted(index) }
+          let result = session.deliver(messages[index]) {
+            bodyStarted(index)
+            return true
+          }
           completed(index, result)
         }
       }

@@ -23,7 +23,9 @@ internal import GRDB
 /// Files are `STORE.journal-N`. A store transaction applies a file's lines and
 /// records `N` in `store_settings` (`journal_applied`) in one commit; the file
 /// is deleted afterwards, and a file whose number is already recorded is never
-/// applied twice. Readers of the store (`intro log` during a run) see the
+/// applied twice. A fold that fails (the store is busy, the disk is full)
+/// hands its lines back, and the next fold applies them first: a later file is
+/// never marked applied while an earlier one's lines are not in the store. Readers of the store (`intro log` during a run) see the
 /// store as of the last claim, at most one claim group behind.
 public final class DeliveryJournal: @unchecked Sendable {
   // @unchecked: `file` is only written with `fileLock` held for writing, and
@@ -46,6 +48,14 @@ public final class DeliveryJournal: @unchecked Sendable {
   private let lock = NSLock()
   private var file: File
   private var updates: [DeliveryUpdate] = []
+  /// The lines of files whose fold failed, oldest first, for the next fold.
+  private var carried = Rotation(numbers: [], updates: [])
+
+  /// The files a fold applies and their lines, in the order they were appended.
+  struct Rotation {
+    var numbers: [Int]
+    var updates: [DeliveryUpdate]
+  }
 
   /// Opens a new journal file for a run. Call after ``Store/recoverInterrupted(bootID:now:)``.
   public init(store: Store) throws(StoreError) {
@@ -77,6 +87,11 @@ public final class DeliveryJournal: @unchecked Sendable {
   /// whatever the other sessions write at the same moment; the lines of one
   /// message come from one session, in order.
   public func append(_ update: DeliveryUpdate) throws(StoreError) {
+    if case .bodyStarted = update {
+      try store.injectFault(at: .journalBodyStarted)
+    } else {
+      try store.injectFault(at: .journalOutcome)
+    }
     let line = Self.encode(update)
     pthread_rwlock_rdlock(fileLock)
     defer { pthread_rwlock_unlock(fileLock) }
@@ -86,8 +101,12 @@ public final class DeliveryJournal: @unchecked Sendable {
         let written = write(file.descriptor, bytes.baseAddress! + offset, bytes.count - offset)
         if written < 0 {
           if errno == EINTR { continue }
+          let full = errno == ENOSPC || errno == EDQUOT
           throw StoreError(
-            .database, "cannot write the delivery journal: \(String(cString: strerror(errno)))")
+            full ? .diskFull : .database,
+            "cannot write the delivery journal \(Self.path(store.path, file.number)): "
+              + "\(String(cString: strerror(errno)))"
+              + (full ? "; free some space, then run the command again (nothing is sent twice)" : ""))
         }
         offset += written
       }
@@ -97,8 +116,9 @@ public final class DeliveryJournal: @unchecked Sendable {
     lock.unlock()
   }
 
-  /// Starts a new file and hands over the lines of the old one, to apply.
-  func rotate() throws(StoreError) -> (number: Int, updates: [DeliveryUpdate]) {
+  /// Starts a new file and hands over the lines of the old one (after those
+  /// of any fold that failed), to apply.
+  func rotate() throws(StoreError) -> Rotation {
     try withFileAlone { (file: inout File) throws(StoreError) in
       let next = try Self.open(store.path, file.number + 1)
       close(file.descriptor)
@@ -107,10 +127,19 @@ public final class DeliveryJournal: @unchecked Sendable {
       lock.lock()
       defer {
         updates = []
+        carried = Rotation(numbers: [], updates: [])
         lock.unlock()
       }
-      return (number, updates)
+      return Rotation(numbers: carried.numbers + [number], updates: carried.updates + updates)
     }
+  }
+
+  /// A fold of `rotation` did not commit: its lines go first in the next one.
+  func requeue(_ rotation: Rotation) {
+    lock.lock()
+    defer { lock.unlock() }
+    carried = Rotation(
+      numbers: rotation.numbers + carried.numbers, updates: rotation.updates + carried.updates)
   }
 
   /// Runs `body` with no append in progress.
@@ -204,7 +233,7 @@ public final class DeliveryJournal: @unchecked Sendable {
 
   // MARK: Lines
 
-  /// One line, tab-separated: `B id`, `R id state`, or `F id state charged started
+  /// One line, tab-separated: `B id`, `R id state`, `S id`, or `F id state charged started
   /// finished outcome stage code next boot text detail note`; text fields escape
   /// `\`, tab, CR and LF, and an absent value is empty while a present one starts with `=`.
   static func encode(_ update: DeliveryUpdate) -> [UInt8] {
@@ -236,6 +265,9 @@ public final class DeliveryJournal: @unchecked Sendable {
       field("R")
       field(String(id))
       field(state.rawValue)
+    case .suppressed(let id):
+      field("S")
+      field(String(id))
     case .finished(let id, let state, let attempt, let next, let note, let charged):
       field("F")
       field(String(id))
@@ -265,6 +297,8 @@ public final class DeliveryJournal: @unchecked Sendable {
     switch (kind, fields.count) {
     case ("B", 2):
       return .bodyStarted(id: id)
+    case ("S", 2):
+      return .suppressed(id: id)
     case ("R", 3):
       return MessageState(rawValue: fields[2]).map { .released(id: id, state: $0) }
     case ("F", 14):

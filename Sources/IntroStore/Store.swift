@@ -15,14 +15,39 @@ public final class Store: Sendable {
   /// The connection's `synchronous` setting, so it is changed only when it must be.
   private let flushesCommits = Mutex<Bool?>(nil)
 
+  /// How long a command waits by default for another process that is writing
+  /// to the store: long enough for a million-row `contact import`.
+  public static let defaultBusyTimeout: TimeInterval = 300
+
+  /// How long this store waits for another process's write before giving up.
+  public let busyTimeout: TimeInterval
+  /// Test hook: makes chosen steps fail (see ``StoreFaultInjector``).
+  let faults: (any StoreFaultInjector)?
+  /// Raised after every suppression, so a running send notices it at once.
+  public let optOuts: OptOutSignal
+
   /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-  public init(path: String, busyTimeout: TimeInterval = 10) throws(StoreError) {
+  ///
+  /// - Parameters:
+  ///   - busyTimeout: how long to wait for another process's write (an import,
+  ///     another send's claim) before failing with ``StoreError/Kind/busy``.
+  ///   - faults: for tests only: steps to fail on purpose.
+  ///   - waiting: told once per wait, after a second, who holds the store, so
+  ///     a command can say why it is not moving.
+  public init(
+    path: String, busyTimeout: TimeInterval = Store.defaultBusyTimeout,
+    faults: (any StoreFaultInjector)? = nil, waiting: (@Sendable (String) -> Void)? = nil
+  ) throws(StoreError) {
     self.path = path
+    self.busyTimeout = busyTimeout
+    self.faults = faults
     try Self.preparePrivateFile(path)
+    optOuts = OptOutSignal(storePath: path)
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true
     configuration.journalMode = .wal
-    configuration.busyMode = .timeout(busyTimeout)
+    configuration.busyMode = .callback(
+      Self.busyHandler(timeout: busyTimeout, paths: Self.lockedFiles(path), waiting: waiting))
     configuration.label = "intro store"
     configuration.prepareDatabase { db in
       // Deleted rows are overwritten, so a forgotten person's data does not linger in free pages.
@@ -31,13 +56,28 @@ public final class Store: Sendable {
     }
     do {
       database = try DatabaseQueue(path: path, configuration: configuration)
-      try Schema.migrator.migrate(database)
     } catch {
-      throw StoreError(.database, "cannot open the store \(path): \(Self.describe(error))")
+      throw Self.storeError(
+        error, path: path, busyTimeout: busyTimeout, doing: "cannot open the store \(path)")
     }
+    try migrate()
     // SQLite creates -wal and -shm with the file's own permissions; check them anyway.
     for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
       try Self.refuseShared(path + suffix, fix: "chmod 600 \(path)\(suffix)")
+    }
+  }
+
+  /// Brings the schema up to date under the store's lock file, so two
+  /// processes opening a new store at once never both run a migration.
+  private func migrate() throws(StoreError) {
+    let current = try read { db in try Schema.migrator.hasCompletedMigrations(db) }
+    guard !current else { return }
+    let lock = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
+    do {
+      try withExtendedLifetime(lock) { try Schema.migrator.migrate(database) }
+    } catch {
+      throw Self.storeError(
+        error, path: path, busyTimeout: busyTimeout, doing: "cannot set up the store \(path)")
     }
   }
 
@@ -66,13 +106,13 @@ public final class Store: Sendable {
     } catch let error as StoreError {
       throw error
     } catch {
-      throw StoreError(.database, "reading \(path): \(Self.describe(error))")
+      throw storeError(error, doing: "reading \(path)")
     }
   }
 
   /// Runs `body` in an IMMEDIATE transaction, flushed to disk on commit.
-  func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-    try write(durable: true, body)
+  func write<T>(_ step: StoreStep = .write, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    try write(durable: true, step, body)
   }
 
   /// Runs `body` in an IMMEDIATE transaction whose commit is flushed to disk
@@ -80,13 +120,16 @@ public final class Store: Sendable {
   /// (`synchronous = NORMAL`): such a commit survives the process being killed,
   /// because the log is in the kernel's page cache, but not a power loss.
   /// The delivery journal decides per commit which one it needs.
-  func write<T>(durable: Bool, _ body: (Database) throws -> T) throws(StoreError) -> T {
+  func write<T>(durable: Bool, _ step: StoreStep = .write, _ body: (Database) throws -> T) throws(StoreError)
+    -> T
+  {
     do {
       return try database.writeWithoutTransaction { db in
         try setDurable(durable, db)
         var result: T?
         try db.inTransaction(.immediate) {
           result = try body(db)
+          try injectFault(at: step)
           return .commit
         }
         guard let result else { throw StoreError(.database, "a transaction returned nothing") }
@@ -98,8 +141,13 @@ public final class Store: Sendable {
       throw StoreError(
         .invalidInput, "the store refused the change: \(error.message ?? "a constraint failed")")
     } catch {
-      throw StoreError(.database, "writing \(path): \(Self.describe(error))")
+      throw storeError(error, doing: "writing \(path)")
     }
+  }
+
+  /// Throws the fault a test planned for `step`, if any.
+  func injectFault(at step: StoreStep) throws(StoreError) {
+    if let faults, let error = faults.fault(at: step) { throw error }
   }
 
   /// Sets `synchronous` for the next commits; called on the database's queue.
@@ -115,6 +163,65 @@ public final class Store: Sendable {
       return "\(error.resultCode): \(error.message ?? "")"
     }
     return "\(error)"
+  }
+
+  /// `error` as a ``StoreError`` whose kind says what to do: wait (busy), free
+  /// space (disk full), or look at the store (anything else).
+  func storeError(_ error: any Error, doing what: String) -> StoreError {
+    Self.storeError(error, path: path, busyTimeout: busyTimeout, doing: what)
+  }
+
+  static func storeError(_ error: any Error, path: String, busyTimeout: TimeInterval, doing what: String)
+    -> StoreError
+  {
+    if let error = error as? StoreError { return error }
+    guard let error = error as? DatabaseError else { return StoreError(.database, "\(what): \(error)") }
+    switch error.resultCode {
+    case .SQLITE_BUSY, .SQLITE_LOCKED:
+      let holders = LockHolders.describe(lockedFiles(path))
+      let who = holders.isEmpty ? "another process" : holders.joined(separator: ", ")
+      return StoreError(
+        .busy,
+        "\(what): the store is busy: \(who) kept it locked for more than \(Int(busyTimeout)) s. "
+          + "Nothing was lost; run the command again when it is done, or raise [store] busy_timeout")
+    case .SQLITE_FULL:
+      return StoreError(
+        .diskFull,
+        "\(what): the disk is full. Nothing was lost; free some space on "
+          + "\((path as NSString).deletingLastPathComponent), then run the command again")
+    default:
+      return StoreError(.database, "\(what): \(describe(error))")
+    }
+  }
+
+  /// The files whose locks say who holds the store: SQLite's write lock is on `-shm` in WAL mode.
+  static func lockedFiles(_ path: String) -> [String] { [path + "-shm", path, path + ".lock"] }
+
+  /// Waits for another process's lock with growing naps (1 ms up to 100 ms),
+  /// tells `waiting` once after a second who holds it, and gives up after `timeout`.
+  static func busyHandler(timeout: TimeInterval, paths: [String], waiting: (@Sendable (String) -> Void)?)
+    -> Database.BusyCallback
+  {
+    let since = Mutex<(start: ContinuousClock.Instant, told: Bool)>((.now, false))
+    return { tries in
+      let now = ContinuousClock.now
+      let (waited, tell) = since.withLock { state -> (Duration, Bool) in
+        if tries == 0 { state = (now, false) }
+        let waited = now - state.start
+        let tell = !state.told && waited >= .seconds(1)
+        if tell { state.told = true }
+        return (waited, tell)
+      }
+      if waited >= .milliseconds(Int64(timeout * 1000)) { return false }
+      if tell, let waiting {
+        let holders = LockHolders.describe(paths)
+        waiting(
+          "waiting for the store: \(holders.isEmpty ? "another process" : holders.joined(separator: ", ")) "
+            + "is writing to it (up to \(Int(timeout)) s, [store] busy_timeout)")
+      }
+      usleep(UInt32(min(100_000, 1_000 << min(tries, 7))))
+      return true
+    }
   }
 
   // MARK: Permissions

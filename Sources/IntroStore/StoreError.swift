@@ -10,8 +10,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     case notFound
     case invalidInput
     case database
-    /// Another run holds the store's send lock.
+    /// Another process holds the store (its send lock, or a long write) past
+    /// the wait: try again later.
     case busy
+    /// The disk is full: free some space, then run the command again.
+    case diskFull
   }
 
   public let kind: Kind

@@ -33,7 +33,9 @@ struct GlobalOptions: ParsableArguments {
 
   /// Opens (creating if needed) the store `config` names.
   func openStore(_ config: IntroConfig) throws(CommandFailure) -> Store {
-    try storeCall { () throws(StoreError) in try StoreAccess.open(config, environment) }
+    try storeCall { () throws(StoreError) in
+      try StoreAccess.open(config, environment) { line in writeError("intro: \(line)") }
+    }
   }
 
   /// Where `--debug` writes: standard error, one line at a time.

@@ -56,12 +56,6 @@ func storeCall<T>(_ body: () throws(StoreError) -> T) throws(CommandFailure) -> 
   do {
     return try body()
   } catch {
-    let status: ExitStatus =
-      switch error.kind {
-      case .permissions, .database: .configuration
-      case .invalidInput, .notFound: .dataError
-      case .busy: .temporaryFailure
-      }
-    throw CommandFailure(status, error.description)
+    throw CommandFailure(ExitStatus(error), error.description)
   }
 }

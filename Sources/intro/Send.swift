@@ -115,124 +115,109 @@ struct Send: ParsableCommand {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
       let store = try global.openStore(config)
-      if resume != nil || retry {
-        return try sendStored(config: config, store: store)
-      }
-      let pipeline = try makePipeline(config)
-      let audience = try makeAudience()
+      let pipeline = resume != nil || retry ? nil : try makePipeline(config)
+      let audience = pipeline == nil ? nil : try makeAudience()
       guard send else {
+        guard let pipeline, let audience else {
+          let ids = try storeCall { () throws(StoreError) in try storedMessages(store) }
+          report(
+            "\(ids.count) message\(ids.count == 1 ? "" : "s") would be sent\(resume.map { " from batch \($0)" } ?? ""); "
+              + "nothing was sent. Add --send to send them.")
+          return .ok
+        }
         let plan = try sendCall { () throws(SendError) in try pipeline.dryRun(audience, store: store) }
         return try showDryRun(plan)
       }
-      let lock = try takeLock(config, store: store)
-      defer { withExtendedLifetime(lock) {} }
-      try recover(store)
-      let plan = try sendCall { () throws(SendError) in
-        try pipeline.record(audience, store: store, command: commandLine)
+      var options = SendOptions()
+      options.limit = noLimit ? nil : (limit ?? 1)
+      options.messagesPerMinute = config.send.messagesPerMinute.map(Double.init)
+      let run = SendRun(store: store, options: options, lockWait: wait ?? config.send.lockWait)
+      var events = SendRun.Events()
+      events.recovered = { recovered in note(recovered) }
+      let bar = ProgressBar(enabled: !json && isatty(2) == 1)
+      var interrupt: InterruptHandler?
+      events.starting = { runner in interrupt = InterruptHandler { runner.stop() } }
+      events.progress = { counts in bar.update(counts) }
+      let outcome = try sendCall { () throws(SendError) in
+        try run.perform(
+          select: { () throws(SendError) in
+            if let pipeline, let audience {
+              return try select(pipeline.record(audience, store: store, command: commandLine))
+            }
+            let ids: [Int64]
+            do throws(StoreError) { ids = try storedMessages(store) } catch { throw .store(error) }
+            if ids.isEmpty {
+              return .nothing(
+                resume.map { "batch \($0) has nothing left to send" } ?? "no deferred message is due")
+            }
+            return .messages(ids, batch: resume)
+          },
+          transport: { () throws(SendError) in
+            do throws(ConfigError) {
+              return try global.transportFactory(config).makeTransport()
+            } catch {
+              throw .configuration(
+                ConfigError(error.description + "\nthe batch is stored; nothing was sent"))
+            }
+          }, events: events)
       }
-      guard plan.issues.isEmpty else { return try refuse(plan) }
-      if plan.messageIDs.isEmpty {
-        report(
-          plan.alreadyDone == 0
-            ? "nothing to send: the audience is empty"
-            : "nothing to send: all \(plan.alreadyDone) messages were sent (or settled: failed, uncertain, "
-              + "suppressed) earlier today; see intro log")
-        return .ok
+      withExtendedLifetime(interrupt) {}
+      bar.finish()
+      switch outcome {
+      case .refused(let plan): return try refuse(plan)
+      case .nothingToSend(let reason): report(reason)
+      case .delivered(let summary): summarize(summary)
       }
-      if plan.batchID == nil, let earlier = plan.earlierBatches.last {
-        note("going on with batch \(earlier)")
-      }
-      return try deliver(
-        plan.messageIDs, batch: plan.batchID ?? plan.earlierBatches.last, config: config, store: store)
+      return outcome.status
     }
   }
 
   // MARK: Steps
 
-  private func sendStored(config: IntroConfig, store: Store) throws(CommandFailure) -> ExitStatus {
-    guard send else {
-      let ids = try storedMessages(store)
-      report(
-        "\(ids.count) message\(ids.count == 1 ? "" : "s") would be sent\(resume.map { " from batch \($0)" } ?? ""); "
-          + "nothing was sent. Add --send to send them.")
-      return .ok
+  /// What a recorded batch leaves to deliver.
+  private func select(_ plan: BatchPlan) -> SendSelection {
+    guard plan.issues.isEmpty else { return .refused(plan) }
+    if plan.messageIDs.isEmpty {
+      return .nothing(
+        plan.alreadyDone == 0
+          ? "nothing to send: the audience is empty"
+          : "nothing to send: all \(plan.alreadyDone) messages were sent (or settled: failed, uncertain, "
+            + "suppressed) earlier today; see intro log")
     }
-    let lock = try takeLock(config, store: store)
-    defer { withExtendedLifetime(lock) {} }
-    try recover(store)
-    let ids = try storedMessages(store)
-    if ids.isEmpty {
-      report(resume.map { "batch \($0) has nothing left to send" } ?? "no deferred message is due")
-      return .ok
+    if plan.batchID == nil, let earlier = plan.earlierBatches.last {
+      note("going on with batch \(earlier)")
     }
-    return try deliver(ids, batch: resume, config: config, store: store)
+    return .messages(plan.messageIDs, batch: plan.batchID ?? plan.earlierBatches.last)
   }
 
   /// `--resume BATCH`: what the batch still has to send; `--retry`: the deferred messages that are due.
-  private func storedMessages(_ store: Store) throws(CommandFailure) -> [Int64] {
-    try storeCall { () throws(StoreError) in
-      if let resume { return try store.unsettledMessages(batchID: resume) }
-      return try store.dueMessages()
-    }
+  private func storedMessages(_ store: Store) throws(StoreError) -> [Int64] {
+    if let resume { return try store.unsettledMessages(batchID: resume) }
+    return try store.dueMessages()
   }
 
-  private func deliver(_ ids: [Int64], batch: Int64?, config: IntroConfig, store: Store)
-    throws(CommandFailure)
-    -> ExitStatus
-  {
-    let transport: any MailTransport
-    do throws(ConfigError) {
-      transport = try global.transportFactory(config).makeTransport()
-    } catch {
-      throw CommandFailure(.configuration, "\(error.description)\nthe batch is stored; nothing was sent")
-    }
-    var options = SendOptions()
-    options.limit = noLimit ? nil : (limit ?? 1)
-    options.messagesPerMinute = config.send.messagesPerMinute.map(Double.init)
-    let runner = BatchRunner(store: store, transport: transport, options: options)
-    let interrupt = InterruptHandler { runner.stop() }
-    defer { withExtendedLifetime(interrupt) {} }
-    let bar = ProgressBar(enabled: !json && isatty(2) == 1)
-    let outcome = try storeCall { () throws(StoreError) in
-      try runner.run(ids) { counts in bar.update(counts) }
-    }
-    bar.finish()
-    return summarize(outcome, batch: batch)
-  }
-
-  private func summarize(_ outcome: SendReport, batch: Int64?) -> ExitStatus {
+  private func summarize(_ summary: SendSummary) {
+    let outcome = summary.report
     let c = outcome.counts
-    var status = ExitStatus.ok
-    if c.deferred > 0 { status = .temporaryFailure }
-    if c.failed > 0 { status = .rejected }
-    if c.uncertain > 0 { status = .uncertain }
-    var stopText: String?
-    switch outcome.stop {
-    case .circuitBreaker(let configuration, let lastError):
-      status = configuration ? .configuration : .temporaryFailure
-      stopText = "stopped after 3 connection failures in a row: \(lastError)"
-    case .interrupted:
-      // Not everything went: like a relay that is down, running again finishes the job.
-      if status == .ok { status = .temporaryFailure }
-      stopText = "interrupted: the messages in flight were finished and recorded; the rest wait"
-    case .limit: stopText = "limit reached"
-    case nil: break
-    }
+    let batch = summary.batch
     if json {
       printJSON(
         SendSummaryJSON(
           batch: batch, sent: c.sent, deferred: c.deferred, failed: c.failed, uncertain: c.uncertain,
           suppressed: c.suppressed, notSent: c.notSent, remaining: outcome.remaining,
-          stopped: stopText, elapsedSeconds: (outcome.elapsed * 1000).rounded() / 1000,
-          exitStatus: status.rawValue))
-      return status
+          stopped: summary.stopReason, elapsedSeconds: (outcome.elapsed * 1000).rounded() / 1000,
+          exitStatus: summary.status.rawValue))
+      return
     }
     let batchText = batch.map { "batch \($0): " } ?? ""
     print(
       "\(batchText)sent \(c.sent), deferred \(c.deferred), failed \(c.failed), uncertain \(c.uncertain), "
         + "suppressed \(c.suppressed); \(outcome.remaining) still to send; "
         + String(format: "%.1f s", outcome.elapsed))
-    if let stopText, outcome.stop != .limit { writeError("intro: \(stopText)") }
+    if let stopText = summary.stopReason { writeError("intro: \(stopText)") }
+    if c.notSent > 0 && outcome.stop == nil {
+      writeError("intro: \(c.notSent) message(s) could not reach the relay and wait, untouched")
+    }
     if outcome.remaining > 0, let batch {
       print("go on with: intro send --resume \(batch) --send\(outcome.stop == .limit ? " --no-limit" : "")")
     }
@@ -242,7 +227,6 @@ struct Send: ParsableCommand {
       )
     }
     if c.deferred > 0 { print("deferred messages go again with: intro send --retry --send") }
-    return status
   }
 
   private func showDryRun(_ plan: BatchPlan) throws(CommandFailure) -> ExitStatus {
@@ -312,16 +296,8 @@ struct Send: ParsableCommand {
     }
   }
 
-  private func takeLock(_ config: IntroConfig, store: Store) throws(CommandFailure) -> RunLock {
-    let seconds = wait ?? config.send.lockWait
-    return try storeCall { () throws(StoreError) in try RunLock(storePath: store.path, wait: seconds) }
-  }
-
-  /// Settles what an interrupted run left, and says so.
-  private func recover(_ store: Store) throws(CommandFailure) {
-    let recovered = try storeCall { () throws(StoreError) in
-      try store.recoverInterrupted(bootID: BootID.current)
-    }
+  /// Says what an interrupted run left, before this run goes on.
+  private func note(_ recovered: RecoveryReport) {
     if recovered.requeued > 0 {
       note("\(recovered.requeued) message(s) from an interrupted run were not sent yet; they go now")
     }
@@ -369,10 +345,7 @@ func sendCall<T>(_ body: () throws(SendError) -> T) throws(CommandFailure) -> T 
   do {
     return try body()
   } catch {
-    switch error {
-    case .audience(let problem): throw CommandFailure(.dataError, problem.description)
-    case .store(let problem): return try storeCall { () throws(StoreError) in throw problem }
-    }
+    throw CommandFailure(error.exitStatus, error.description)
   }
 }
 

@@ -9,7 +9,8 @@ import Testing
 struct VerdictTests {
   func message(attempts: Int, firstAttempt: Date?) -> ClaimedMessage {
     ClaimedMessage(
-      id: 1, messageID: "m@example.com", recipient: "a@example.org", sender: "rep@example.com", body: [],
+      id: 1, messageID: "m@example.com", recipient: "a@example.org", recipientKey: "a@example.org",
+      sender: "rep@example.com", body: [],
       previousState: attempts == 0 ? .pending : .deferred, attemptCount: attempts,
       firstAttemptAt: firstAttempt)
   }

@@ -26,6 +26,10 @@ struct SMTPFaultTests {
     Fault(flags: ["-q", "MAIL"], outcome: .temporary, stage: .mailFrom, code: nil),
     Fault(flags: ["-q", "."], outcome: .uncertain, stage: .endOfData, code: 354),
     Fault(flags: ["-Q", "."], outcome: .temporary, stage: .endOfData, code: 421),
+    // A refused greeting is the connection's failure, never the message's.
+    Fault(flags: ["-f", "CONNECT"], outcome: .configuration, stage: .greeting, code: nil),
+    Fault(flags: ["-r", "CONNECT"], outcome: .temporary, stage: .greeting, code: nil),
+    Fault(flags: ["-f", "EHLO", "-f", "HELO"], outcome: .configuration, stage: .ehlo, code: nil),
   ]
 
   @Test(arguments: faults)

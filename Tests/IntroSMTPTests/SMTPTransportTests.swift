@@ -176,11 +176,30 @@ struct SMTPTransportTests {
     let result = transport.openSession().deliver(try testMessage()) {
       signals += 1
       dataEventsAtSignal = server.count("data")
+      return true
     }
 
     #expect(result.outcome == .delivered)
     #expect(signals == 1)
     #expect(dataEventsAtSignal == 0)
+  }
+
+  @Test func aBodyHeldBackByTheCallerNeverReachesTheServer() throws {
+    let server = try TestSMTPServer()
+    defer { server.stop() }
+    let transport = SMTPTransport(
+      configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)", tls: .none))
+    let session = transport.openSession()
+
+    let held = session.deliver(try testMessage(to: "held@example.com")) { false }
+    let next = session.deliver(try testMessage(to: "next@example.com"))
+
+    #expect(held.heldBack, "\(held)")
+    #expect(held.outcome == .temporary)
+    #expect(next.outcome == .delivered, "\(next)")
+    let received = server.messages().map { String(decoding: $0, as: UTF8.self) }
+    #expect(received.count == 1)
+    #expect(received.allSatisfy { !$0.contains("held@example.com") })
   }
 
   @Test func traceRedactsTheLoginForEveryMechanism() throws {

@@ -8,18 +8,7 @@ struct DeliveryJournalTests {
   /// A store holding one batch of `count` messages; returns their ids.
   func storeWithBatch(_ dir: TemporaryDirectory, count: Int) throws -> (Store, [Int64]) {
     let store = try Store(path: dir.file("intro.sqlite"))
-    let recorder = try store.recordBatch(template: "thank-you", command: "intro send", audience: "--csv x") {
-      recorder in
-      for number in 0..<count {
-        try recorder.add(
-          NewMessage(
-            recipient: "client\(number)@example.org", recipientKey: "client\(number)@example.org",
-            sender: "rep@example.com", messageID: "m\(number)@example.com", idempotencyKey: "key\(number)",
-            template: "thank-you", subject: "Thanks", body: Array("Subject: Thanks\r\n\r\nHi\r\n".utf8)))
-      }
-      return true
-    }
-    return (store, try #require(recorder).messageIDs)
+    return (store, try store.recordTestBatch(count: count))
   }
 
   func state(_ store: Store, _ id: Int64) throws -> MessageState? {
@@ -121,7 +110,7 @@ struct DeliveryJournalTests {
       let existing = try recorder.add(
         NewMessage(
           recipient: "client0@example.org", recipientKey: "client0@example.org", sender: "rep@example.com",
-          messageID: "other@example.com", idempotencyKey: "key0", template: "thank-you", subject: "Thanks",
+          messageID: "other@example.com", idempotencyKey: "client0", template: "thank-you", subject: "Thanks",
           body: []))
       #expect(existing?.id == ids[0])
       return true

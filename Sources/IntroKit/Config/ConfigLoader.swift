@@ -82,6 +82,14 @@ public struct ConfigLoader: Sendable {
     if var store = try reader.section("store") {
       config.store = IntroConfig.StoreSettings(
         path: try store.string("path"), outbox: try store.string("outbox"))
+      if let wait = try store.seconds("busy_timeout") {
+        guard wait >= 0 else {
+          throw store.error(
+            "busy_timeout must be 0 or more seconds", at: "busy_timeout",
+            fix: "set busy_timeout = 300 to wait up to five minutes for another intro")
+        }
+        config.store.busyTimeout = wait
+      }
       try store.finish()
     }
     if var templates = try reader.section("templates") {

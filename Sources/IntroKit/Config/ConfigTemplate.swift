@@ -21,6 +21,7 @@ public enum ConfigTemplate {
 
     # [store]
     # path = "~/.local/share/intro/intro.sqlite"
+    # busy_timeout = 300                         # seconds to wait for another intro writing to the store
 
     # [templates]
     # path = "~/intro-templates"                 # your templates override the built-in ones by name

@@ -71,6 +71,9 @@ public struct IntroConfig: Sendable {
     public var path: String?
     /// The outbox folder; default `outbox/` next to the store.
     public var outbox: String?
+    /// Seconds to wait for another process writing to the store (an import,
+    /// another send) before giving up with exit 75.
+    public var busyTimeout: Double = 300
   }
 }
 

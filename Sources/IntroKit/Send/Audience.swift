@@ -237,15 +237,28 @@ extension Audience {
 public enum SendError: Error, Sendable, CustomStringConvertible {
   case audience(AudienceError)
   case store(StoreError)
+  /// The transport could not be made (SMTP settings, a password command).
+  case configuration(ConfigError)
 
   public var description: String {
     switch self {
     case .audience(let error): error.description
     case .store(let error): error.description
+    case .configuration(let error): error.description
+    }
+  }
+
+  /// What the error means for the process: 65 for bad data, 75 when waiting
+  /// helps (a busy store, a full disk), 78 for what a person must fix.
+  public var exitStatus: ExitStatus {
+    switch self {
+    case .audience: .dataError
+    case .store(let error): ExitStatus(error)
+    case .configuration: .configuration
     }
   }
 }
 
-private func storeStep<T>(_ body: () throws(StoreError) -> T) throws(SendError) -> T {
+func storeStep<T>(_ body: () throws(StoreError) -> T) throws(SendError) -> T {
   do { return try body() } catch { throw .store(error) }
 }

@@ -1,5 +1,5 @@
 import Foundation
-public import IntroMail
+import IntroMail
 public import IntroStore
 public import IntroTemplates
 

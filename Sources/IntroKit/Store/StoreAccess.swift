@@ -11,9 +11,11 @@ public enum StoreAccess {
   }
 
   /// Opens (creating if needed) the store for `config`.
-  public static func open(_ config: IntroConfig, _ environment: [String: String]) throws(StoreError) -> Store
-  {
-    try Store(path: path(config, environment))
+  /// - Parameter waiting: told, once per wait of more than a second, who holds the store.
+  public static func open(
+    _ config: IntroConfig, _ environment: [String: String], waiting: (@Sendable (String) -> Void)? = nil
+  ) throws(StoreError) -> Store {
+    try Store(path: path(config, environment), busyTimeout: config.store.busyTimeout, waiting: waiting)
   }
 
   /// Contact input for `email`, checked against the address policy and normalised for de-duplication.

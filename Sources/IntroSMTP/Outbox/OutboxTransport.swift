@@ -27,10 +27,10 @@ final class OutboxSession: MailSession {
 
   init(directory: URL) { self.directory = directory }
 
-  func deliver(_ message: OutgoingMessage, bodyStarted: () -> Void) -> DeliveryResult {
+  func deliver(_ message: OutgoingMessage, bodyStarted: () -> Bool) -> DeliveryResult {
     do throws(OutboxError) {
       try Self.makeDirectory(directory)
-      bodyStarted()
+      guard bodyStarted() else { return .heldBack(at: .outbox) }
       let path = try write(message)
       return DeliveryResult(outcome: .delivered, stage: .done, location: path)
     } catch {

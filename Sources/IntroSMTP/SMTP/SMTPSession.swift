@@ -20,10 +20,10 @@ final class SMTPSession: MailSession {
 
   deinit { close() }
 
-  func deliver(_ message: OutgoingMessage, bodyStarted: () -> Void) -> DeliveryResult {
+  func deliver(_ message: OutgoingMessage, bodyStarted: () -> Bool) -> DeliveryResult {
     withoutActuallyEscaping(bodyStarted) { bodyStarted in
       let transfer = BodyTransfer(bytes: message.data, dialogue: dialogue, bodyStarted: bodyStarted)
-      return perform { easy throws(CurlError) in
+      let result = perform { easy throws(CurlError) in
         try easy.set(CURLOPT_UPLOAD, true)
         try easy.set(CURLOPT_CUSTOMREQUEST, nil as String?)
         try easy.set(CURLOPT_MAIL_FROM, "<\(message.envelope.sender.rawValue)>")
@@ -33,6 +33,9 @@ final class SMTPSession: MailSession {
         try easy.set(CURLOPT_MAIL_RCPT, list: recipients)
         return withExtendedLifetime((recipients, transfer)) { easy.perform() }
       }
+      // The read callback aborted before the first body byte: the server has
+      // a DATA with no end, which it discards when the connection drops.
+      return transfer.heldBack ? .heldBack(at: .data) : result
     }
   }
 
@@ -130,9 +133,11 @@ private final class BodyTransfer {
   let bytes: [UInt8]
   var offset = 0
   let dialogue: SMTPDialogue
-  let bodyStarted: () -> Void
+  let bodyStarted: () -> Bool
+  /// `bodyStarted` said no: the transfer was aborted with no body byte sent.
+  var heldBack = false
 
-  init(bytes: [UInt8], dialogue: SMTPDialogue, bodyStarted: @escaping () -> Void) {
+  init(bytes: [UInt8], dialogue: SMTPDialogue, bodyStarted: @escaping () -> Bool) {
     self.bytes = bytes
     self.dialogue = dialogue
     self.bodyStarted = bodyStarted
@@ -144,9 +149,13 @@ private let readCallback: ccurl_read_callback = { buffer, size, count, userdata 
   let transfer = Unmanaged<BodyTransfer>.fromOpaque(userdata).takeUnretainedValue()
   if !transfer.dialogue.bodyStarted {
     // The 354 has arrived and libcurl wants the body: from here on the server
-    // may accept the message even if we never hear back.
+    // may accept the message even if we never hear back, so the caller records
+    // that first, and may say no.
+    guard transfer.bodyStarted() else {
+      transfer.heldBack = true
+      return Int(CURL_READFUNC_ABORT)
+    }
     transfer.dialogue.bodyReadStarted()
-    transfer.bodyStarted()
   }
   let wanted = min(size * count, transfer.bytes.count - transfer.offset)
   if wanted == 0 {

@@ -36,6 +36,8 @@ struct SMTPVerdict: Equatable {
   ]
   private static let startTLSMissing: UInt32 = 64  // CURLE_USE_SSL_FAILED
   private static let authReplies: Set<Int> = [530, 534, 535, 538]
+  /// Stages before any command about a message: a failure there is the connection's.
+  private static let connectionStages: Set<SMTPStage> = [.connect, .greeting, .ehlo, .startTLS, .tls]
 
   init(outcome: DeliveryResult.Outcome, stage: SMTPStage) {
     self.outcome = outcome
@@ -65,6 +67,12 @@ struct SMTPVerdict: Equatable {
       case 500..<600: self.init(outcome: .permanent, stage: stage)
       default: self.init(outcome: .uncertain, stage: stage)
       }
+    } else if Self.connectionStages.contains(stage) {
+      // A refused or garbled greeting or EHLO says nothing about the message:
+      // the relay will not talk to us. A 5xx there needs a person (a wrong
+      // relay, a blocked address); anything else may pass. Either way the
+      // message stays as it was.
+      self.init(outcome: (500..<600).contains(responseCode) ? .configuration : .temporary, stage: stage)
     } else {
       switch responseCode {
       case 500..<600: self.init(outcome: .permanent, stage: stage)

@@ -11,11 +11,25 @@ public final class RunLock: Sendable {
   public let path: String
   private let descriptor: Int32
 
+  /// What a lock is for: each kind is a file of its own.
+  public enum Purpose: Sendable {
+    /// One `send` or `remind` at a time (`STORE.lock`).
+    case send
+    /// One process setting up or upgrading the schema at a time (`STORE.setup-lock`),
+    /// apart from the send lock so a running send never holds up a new store.
+    case setup
+
+    var suffix: String { self == .send ? ".lock" : ".setup-lock" }
+    var doing: String { self == .send ? "send" : "set up or upgrade the store" }
+    var holder: String { self == .send ? "another intro send or remind" : "another intro" }
+  }
+
   /// Takes the lock for the store at `storePath`, waiting up to `wait` seconds
   /// for another run to finish.
+  /// - Parameter purpose: which lock, and what to say when it cannot be had.
   /// - Throws: ``StoreError/Kind/busy`` when the other run is still going.
-  public init(storePath: String, wait: TimeInterval) throws(StoreError) {
-    path = storePath + ".lock"
+  public init(storePath: String, wait: TimeInterval, purpose: Purpose = .send) throws(StoreError) {
+    path = storePath + purpose.suffix
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     guard fd >= 0 else {
       throw StoreError(.permissions, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
@@ -26,10 +40,13 @@ public final class RunLock: Sendable {
         let reason = errno == EWOULDBLOCK ? nil : String(cString: strerror(errno))
         close(fd)
         if let reason { throw StoreError(.permissions, "cannot lock \(path): \(reason)") }
+        let holders = LockHolders.describe([path])
+        let who = holders.isEmpty ? "" : " (\(holders.joined(separator: ", ")))"
         throw StoreError(
           .busy,
-          "another intro send or remind is already running on this store (\(path)); "
-            + "it was still running after \(Int(wait)) s. Try again later, or pass --wait SECONDS")
+          "cannot \(purpose.doing): \(purpose.holder) is already running on this store\(who) "
+            + "(\(path)); it was still running after \(Int(wait)) s. Nothing was sent or lost; "
+            + "try again later, or pass --wait SECONDS")
       }
       usleep(50_000)
     }

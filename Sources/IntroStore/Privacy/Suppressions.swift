@@ -31,6 +31,7 @@ extension Store {
         sql: "UPDATE contacts SET do_not_contact = 1, updated_at = ? WHERE email_normalized = ?",
         arguments: [stamp, normalizedEmail])
     }
+    try optOuts.raise()
   }
 
   /// Whether `normalizedEmail` must never be emailed.
@@ -39,7 +40,8 @@ extension Store {
   }
 
   /// Erases a person everywhere: the contact, their referrals (as introducer or
-  /// prospect), their touches, and every message to them, bodies included.
+  /// prospect), their touches, every message to them, bodies included, and
+  /// their address in the stored command lines and audiences of batches.
   /// Deleted pages are overwritten (`secure_delete`) and the write-ahead log is
   /// checkpointed and truncated, so the plaintext is gone from the files. Only a
   /// keyed hash of the address stays, in `suppressions`, so a later import of
@@ -70,6 +72,7 @@ extension Store {
       try db.execute(
         sql: "DELETE FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
         arguments: [normalizedEmail, normalizedEmail])
+      try Self.eraseFromBatches(normalizedEmail, db)
       let hash = try Self.addressHash(db, normalizedEmail)
       try db.execute(
         sql:
@@ -77,6 +80,7 @@ extension Store {
         arguments: [hash, stamp])
       return report
     }
+    try optOuts.raise()
     do {
       try database.writeWithoutTransaction { db in
         try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
@@ -86,6 +90,32 @@ extension Store {
         .database, "the contact is deleted but the log could not be cleared: \(Self.describe(error))")
     }
     return report
+  }
+
+  /// The text every erased address is replaced with in a batch's command and audience.
+  public static let erasedAddress = "[forgotten]"
+
+  /// Replaces `normalizedEmail`, in any case, in batches' command lines and audiences.
+  private static func eraseFromBatches(_ normalizedEmail: String, _ db: Database) throws {
+    let pattern =
+      "%"
+      + normalizedEmail.replacingOccurrences(of: "\\", with: "\\\\")
+      .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+    let rows = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT id, command, audience FROM batches
+        WHERE lower(command) LIKE ? ESCAPE '\\' OR lower(audience) LIKE ? ESCAPE '\\'
+        """,
+      arguments: [pattern, pattern])
+    for row in rows {
+      let erase = { (text: String?) in
+        text?.replacingOccurrences(of: normalizedEmail, with: erasedAddress, options: .caseInsensitive)
+      }
+      try db.execute(
+        sql: "UPDATE batches SET command = ?, audience = ? WHERE id = ?",
+        arguments: [erase(row["command"]) ?? "", erase(row["audience"]), row["id"] as Int64])
+    }
   }
 
   static func isSuppressed(_ db: Database, _ normalizedEmail: String) throws -> Bool {
