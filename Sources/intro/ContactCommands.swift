@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IntroKit
 import IntroMail
+import IntroSMTP
 import IntroStore
 
 /// The fields of a contact a rep can type, shared by `contact add` and `contact edit`.
@@ -315,9 +316,17 @@ extension ContactCommand {
         let store = try global.openStore(config)
         let key = try addressKey(email)
         let report = try storeCall { () throws(StoreError) in try store.forget(normalizedEmail: key) }
+        let outbox = OutboxTransport(directory: URL(fileURLWithPath: Paths.outbox(config, global.environment)))
+        let files = outbox.removeMessages(about: key)
         print(
-          "forgot \(email): \(report.contacts) contact, \(report.referrals) referrals, \(report.messages) messages erased;"
-            + " the address stays suppressed")
+          "forgot \(email): \(report.contacts) contact, \(report.referrals) referrals, \(report.messages) messages"
+            + " and \(files.removed.count) outbox files erased; the address stays suppressed")
+        guard files.unreadable.isEmpty else {
+          throw CommandFailure(
+            .configuration,
+            "could not check or remove \(files.unreadable.count) outbox file(s): "
+              + files.unreadable.joined(separator: ", ") + "; delete them by hand")
+        }
         return .ok
       }
     }

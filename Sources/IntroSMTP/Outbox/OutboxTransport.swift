@@ -20,6 +20,43 @@ public struct OutboxTransport: MailTransport {
   public var parallelism: Int { 1 }
 
   public func openSession(number: Int) -> any MailSession { OutboxSession(directory: directory) }
+
+  /// Deletes the `.eml` files addressed to `address` or mentioning it, in any
+  /// case (for `intro contact forget`): the outbox keeps nothing of a
+  /// forgotten person. Files that cannot be read are left alone and reported.
+  /// - Returns: the files removed and the files that could not be checked.
+  public func removeMessages(about address: String) -> (removed: [String], unreadable: [String]) {
+    let needle = Array(address.lowercased().utf8)
+    guard !needle.isEmpty,
+      let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path)
+    else { return ([], []) }
+    var removed: [String] = []
+    var unreadable: [String] = []
+    for name in names.sorted() where name.hasSuffix(".eml") || name.hasSuffix(".tmp") {
+      let path = directory.appendingPathComponent(name).path
+      let mentions: Bool
+      if Self.contains(Array(name.lowercased().utf8), needle) {
+        mentions = true
+      } else if let data = FileManager.default.contents(atPath: path) {
+        mentions = Self.contains(data.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, needle)
+      } else {
+        unreadable.append(path)
+        continue
+      }
+      if mentions {
+        if unlink(path) == 0 { removed.append(path) } else { unreadable.append(path) }
+      }
+    }
+    return (removed, unreadable)
+  }
+
+  private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard haystack.count >= needle.count else { return false }
+    for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+      if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+    }
+    return false
+  }
 }
 
 final class OutboxSession: MailSession {
