@@ -316,8 +316,8 @@ extension ContactCommand {
         let store = try global.openStore(config)
         let key = try addressKey(email)
         let report = try storeCall { () throws(StoreError) in try store.forget(normalizedEmail: key) }
-        let outbox = OutboxTransport(directory: URL(fileURLWithPath: Paths.outbox(config, global.environment)))
-        let files = outbox.removeMessages(about: key)
+        let outbox = URL(fileURLWithPath: Paths.outbox(config, global.environment))
+        let files = OutboxTransport(directory: outbox).removeMessages(about: key)
         print(
           "forgot \(email): \(report.contacts) contact, \(report.referrals) referrals, \(report.messages) messages"
             + " and \(files.removed.count) outbox files erased; the address stays suppressed")

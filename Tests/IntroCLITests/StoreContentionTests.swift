@@ -83,7 +83,7 @@ struct StoreContentionTests {
         TestFiles.introBinary, ["contact", "add", "client\(index)@example.org", "--name", "Client \(index)"],
         environment: intro.environment)
     }
-    defer { children.forEach { $0.stop() } }
+    defer { for child in children { child.stop() } }
     let statuses = children.map { waitForExit($0) }
 
     #expect(statuses.allSatisfy { $0 == 0 }, "\(statuses) \(children.map { $0.standardError() })")
