@@ -53,10 +53,15 @@ struct Parser {
     columnMark = (0, origin.column)
   }
 
+  /// How deeply sections, inverted sections, parents and blocks may nest in
+  /// one template: far beyond any real email, and far below what would
+  /// exhaust the stack when the tree is built and rendered.
+  static let maximumNesting = 100
+
   mutating func parse() throws(TemplateSyntaxError) -> [Node] {
     try scan()
     var position = 0
-    let nodes = try build(&position, closing: nil)
+    let nodes = try build(&position, closing: nil, depth: 0)
     return nodes
   }
 
@@ -181,7 +186,14 @@ struct Parser {
 
   // MARK: Building the tree
 
-  private func build(_ position: inout Int, closing: Tag?) throws(TemplateSyntaxError) -> [Node] {
+  private func build(_ position: inout Int, closing: Tag?, depth: Int) throws(TemplateSyntaxError) -> [Node] {
+    if depth > Self.maximumNesting, let closing {
+      throw error(
+        .tooDeep, at: closing.offset,
+        "{{\(Character(Unicode.Scalar(closing.kind)))\(closing.content)}} is nested more than "
+          + "\(Self.maximumNesting) sections deep",
+        hint: "close the sections above it, or move part of the template into a partial")
+    }
     var nodes: [Node] = []
     var pendingText: [UInt8] = []
     func flushText() {
@@ -216,7 +228,7 @@ struct Parser {
           return nodes
         default:
           flushText()
-          nodes.append(try node(for: tag, &position))
+          nodes.append(try node(for: tag, &position, depth: depth))
         }
       }
     }
@@ -230,10 +242,10 @@ struct Parser {
     return nodes
   }
 
-  private func node(for tag: Tag, _ position: inout Int) throws(TemplateSyntaxError) -> Node {
+  private func node(for tag: Tag, _ position: inout Int, depth: Int) throws(TemplateSyntaxError) -> Node {
     switch tag.kind {
     case UInt8(ascii: "#"), UInt8(ascii: "^"):
-      let children = try build(&position, closing: tag)
+      let children = try build(&position, closing: tag, depth: depth + 1)
       return .section(
         Section(
           path: Self.path(tag.content), inverted: tag.kind == UInt8(ascii: "^"), nodes: children,
@@ -245,9 +257,9 @@ struct Parser {
           name: name, dynamicPath: dynamic ? Self.path(name) : nil, indent: tag.indent, location: tag.location
         ))
     case UInt8(ascii: "$"):
-      return .block(try block(for: tag, &position))
+      return .block(try block(for: tag, &position, depth: depth))
     case UInt8(ascii: "<"):
-      let children = try build(&position, closing: tag)
+      let children = try build(&position, closing: tag, depth: depth + 1)
       var overrides: [String: Block] = [:]
       for child in children {
         if case .block(let block) = child { overrides[block.name] = block }
@@ -262,8 +274,8 @@ struct Parser {
     }
   }
 
-  private func block(for tag: Tag, _ position: inout Int) throws(TemplateSyntaxError) -> Block {
-    let children = try build(&position, closing: tag)
+  private func block(for tag: Tag, _ position: inout Int, depth: Int) throws(TemplateSyntaxError) -> Block {
+    let children = try build(&position, closing: tag, depth: depth + 1)
     var contentIndent: [UInt8] = []
     if case .text(let text)? = children.first {
       contentIndent = Array(text.prefix(while: { $0 == 0x20 || $0 == 0x09 }))

@@ -19,6 +19,11 @@ struct Renderer: ~Copyable {
 
   /// How deeply partials and parents may nest before it counts as runaway recursion.
   static let maximumDepth = 100
+  /// Sections open, counting those of every partial being rendered.
+  private var sectionDepth = 0
+  /// How many sections may be open at once across partials: each template
+  /// allows 100, but 100 partials of 100 sections would exhaust the stack.
+  static let maximumSectionDepth = 1000
 
   init(context: TemplateValue, partials: (any PartialProvider)?, options: RenderOptions, capacity: Int) {
     out = OutputBuffer(capacity: capacity)
@@ -95,6 +100,15 @@ struct Renderer: ~Copyable {
   // MARK: Sections, partials, inheritance
 
   private mutating func renderSection(_ section: Section, template: Template) {
+    guard sectionDepth < Self.maximumSectionDepth else {
+      failure = syntaxError(
+        .tooDeep, section.location, template: template,
+        "sections nest more than \(Self.maximumSectionDepth) levels deep across partials",
+        hint: "a partial includes itself inside many sections; end the recursion sooner")
+      return
+    }
+    sectionDepth += 1
+    defer { sectionDepth -= 1 }
     let value = lookup(section.path)
     let truthy = value?.isTruthy ?? false
     if section.inverted {

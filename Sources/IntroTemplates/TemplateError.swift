@@ -31,6 +31,8 @@ public struct TemplateSyntaxError: Error, Sendable, Hashable, CustomStringConver
     case badFallback = "bad-fallback"
     case unknownPartial = "unknown-partial"
     case partialRecursion = "partial-recursion"
+    /// Sections, parents or blocks nested more than 100 deep.
+    case tooDeep = "too-deep"
     case badHeader = "bad-header"
   }
 
@@ -44,8 +46,16 @@ public struct TemplateSyntaxError: Error, Sendable, Hashable, CustomStringConver
   public let hint: String
 
   public var description: String {
-    let caret = String(repeating: " ", count: max(0, location.column - 1)) + "^"
-    return "\(location): error: \(message)\n  \(lineText)\n  \(caret)\n  hint: \(hint)"
+    // A long line is shown around the column, so the caret stays on screen.
+    var shown = Array(lineText)
+    var column = max(0, location.column - 1)
+    if column > 60 {
+      shown = ["…"] + shown[min(shown.count, column - 50)...]
+      column = 51
+    }
+    if shown.count > column + 30 { shown = shown[..<(column + 30)] + ["…"] }
+    let caret = String(repeating: " ", count: column) + "^"
+    return "\(location): error: \(message)\n  \(String(shown))\n  \(caret)\n  hint: \(hint)"
   }
 }
 

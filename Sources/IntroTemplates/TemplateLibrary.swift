@@ -3,7 +3,9 @@
 /// Names are paths without the `.mustache` extension, so a file
 /// `partials/signature.mustache` is the partial `{{> partials/signature}}`.
 /// Every template is parsed when the library is made, so a syntax error in
-/// any of them is found before anything is rendered or sent.
+/// any of them is found before anything is rendered or sent. A file that does
+/// not parse is kept as a ``problems`` entry instead: it cannot be used, and
+/// says why when asked for, while every other template still works.
 public struct TemplateLibrary: PartialProvider {
   /// One template of the library and where it came from.
   public struct Entry: Sendable {
@@ -16,6 +18,8 @@ public struct TemplateLibrary: PartialProvider {
   }
 
   private var entries: [String: Entry] = [:]
+  /// Templates that could not be parsed, by name: asking for one gives its error.
+  public private(set) var problems: [String: TemplateSyntaxError] = [:]
 
   /// An empty library.
   public init() {}
@@ -35,16 +39,29 @@ public struct TemplateLibrary: PartialProvider {
   {
     let template = try EmailTemplate(source, name: file ?? name, fragment: fragment)
     entries[name] = Entry(name: name, template: template, file: file, source: source)
+    problems[name] = nil
   }
 
-  /// This library with every template of `other` added, replacing those of the same name.
+  /// Adds `name` as a template that cannot be used, because of `problem`.
+  public mutating func addBroken(name: String, problem: TemplateSyntaxError) {
+    entries[name] = nil
+    problems[name] = problem
+  }
+
+  /// This library with every template of `other` added, replacing those of the
+  /// same name; a broken template of `other` hides a good one of the same name,
+  /// since the rep meant to replace it.
   public func overridden(by other: TemplateLibrary) -> TemplateLibrary {
     var merged = self
-    for (name, entry) in other.entries { merged.entries[name] = entry }
+    for (name, entry) in other.entries {
+      merged.entries[name] = entry
+      merged.problems[name] = nil
+    }
+    for (name, problem) in other.problems { merged.addBroken(name: name, problem: problem) }
     return merged
   }
 
-  /// The names, sorted.
+  /// The names of the usable templates, sorted.
   public var names: [String] { entries.keys.sorted() }
 
   /// The template called `name`.

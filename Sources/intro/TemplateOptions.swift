@@ -29,6 +29,7 @@ struct TemplateOptions: ParsableArguments {
       let source = try templateCall { () throws(TemplateLoadError) in try TemplateCatalog.read(name) }
       return try parse(source, name: name, fragment: fragment)
     }
+    if let problem = library.problems[name] { throw CommandFailure(.dataError, problem.description) }
     guard let entry = library.entry(named: name) else {
       throw CommandFailure(
         .dataError, "no template file or library template named '\(name)'; see 'intro templates list'")

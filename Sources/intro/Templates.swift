@@ -41,6 +41,10 @@ struct Templates: ParsableCommand {
             name.padding(toLength: width + 2, withPad: " ", startingAt: 0)
               + audience.padding(toLength: 10, withPad: " ", startingAt: 0) + description + origin)
         }
+        for (name, problem) in library.problems.sorted(by: { $0.key < $1.key }) {
+          writeError("intro: \(name) cannot be used: \(problem.location): \(problem.message)")
+        }
+        // Listing works with a broken file; 'intro templates lint' fails on one.
         return .ok
       }
     }
@@ -121,9 +125,15 @@ struct Templates: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let library = try source.library()
-        let names = name.map { [$0] } ?? library.names
+        let names = name.map { [$0] } ?? (library.names + library.problems.keys).sorted()
         var failed = false
         for name in names {
+          if let problem = library.problems[name] {
+            print(name)
+            print("  " + problem.description.replacingOccurrences(of: "\n", with: "\n  "))
+            failed = true
+            continue
+          }
           guard let entry = library.entry(named: name) else {
             throw CommandFailure(.dataError, "no template named '\(name)'; see 'intro templates list'")
           }

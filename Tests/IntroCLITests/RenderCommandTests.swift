@@ -100,6 +100,34 @@ struct RenderCommandTests {
     #expect(FileManager.default.fileExists(atPath: folder + "/partials/signature.mustache"))
     #expect(list.stdout.contains(folder + "/check-in.mustache"))
   }
+
+  @Test func oneBrokenFileInTheFolderLeavesTheOtherTemplatesWorking() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let folder = intro.home.file("mine")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try "Subject: Hi\nTo: {{email}}\n\nHello {{name}}\n".write(
+      toFile: folder + "/good.mustache", atomically: true, encoding: .utf8)
+    try String(repeating: "{{#a}}\n", count: 10_000).write(
+      toFile: folder + "/broken.mustache", atomically: true, encoding: .utf8)
+    let data = intro.home.file("data.json")
+    try #"{"email": "jo@example.com", "name": "Jo"}"#.write(toFile: data, atomically: true, encoding: .utf8)
+
+    let list = try intro.run(["templates", "list", "--templates", folder])
+    let good = try intro.run(["render", "good", "--templates", folder, "--data", data])
+    let broken = try intro.run(["render", "broken", "--templates", folder, "--data", data])
+    let lint = try intro.run(["templates", "lint", "--templates", folder])
+
+    #expect(list.status == 0, "\(list.stderr)")
+    #expect(list.stdout.contains("good"))
+    #expect(list.stdout.contains("thank-you-intro"))
+    #expect(list.stderr.contains("broken cannot be used: \(folder)/broken.mustache:101:1"), "\(list.stderr)")
+    #expect(good.status == 0, "\(good.stderr)")
+    #expect(good.stdout.contains("Hello Jo"))
+    #expect(broken.status == 65)
+    #expect(broken.stderr.contains("broken.mustache:101:1: error: {{#a}} is nested more than 100"))
+    #expect(lint.status == 65)
+  }
 }
 
 @Suite("intro render --eml and delivery of what it composes")

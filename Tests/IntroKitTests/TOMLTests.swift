@@ -95,3 +95,26 @@ struct TOMLTests {
     }
   }
 }
+
+@Suite("TOML nested thousands deep")
+struct DeepTOMLTests {
+  @Test(arguments: [
+    ("a = " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000), 105),
+    ("a = " + String(repeating: "{b = ", count: 50_000) + "1" + String(repeating: "}", count: 50_000), 505),
+    (Array(repeating: "k", count: 50_000).joined(separator: ".") + " = 1", 1),
+  ])
+  func deepNestingIsAnErrorAtItsPosition(_ source: String, column: Int) {
+    #expect {
+      _ = try TOML.parse(source)
+    } throws: { error in
+      guard let error = error as? TOMLError else { return false }
+      return error.position.line == 1 && error.position.column == column && error.message.contains("100")
+    }
+  }
+
+  @Test func arraysNestedAHundredDeepAreRead() throws {
+    let table = try TOML.parse(
+      "a = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+    #expect(table["a"] != nil)
+  }
+}

@@ -89,6 +89,12 @@ private struct TOMLParser {
   private var currentPath: [String] = []
   private var definedTables: Set<[String]> = []
   private var arrayTables: Set<[String]> = []
+  /// Arrays and inline tables open around the value being read.
+  private var depth = 0
+
+  /// How deeply arrays and inline tables may nest, and how many parts a dotted
+  /// key may have: far beyond any configuration, far below a stack overflow.
+  static let maximumNesting = 100
 
   init(_ text: String) {
     chars = Array(text.unicodeScalars)
@@ -162,6 +168,9 @@ private struct TOMLParser {
       }
       skipSpaces()
       if peek() == "." { advance() } else { break }
+      if parts.count >= Self.maximumNesting {
+        throw error("a dotted key may have at most \(Self.maximumNesting) parts", at: position)
+      }
     }
     return (parts, position)
   }
@@ -175,8 +184,13 @@ private struct TOMLParser {
       return .string(try startsWith("\"\"\"") ? parseMultilineBasicString() : parseBasicString())
     case "'":
       return .string(try startsWith("'''") ? parseMultilineLiteralString() : parseLiteralString())
-    case "[": return try parseArray()
-    case "{": return try parseInlineTable()
+    case "[", "{":
+      guard depth < Self.maximumNesting else {
+        throw error("arrays and inline tables may nest at most \(Self.maximumNesting) deep")
+      }
+      depth += 1
+      defer { depth -= 1 }
+      return try c == "[" ? parseArray() : parseInlineTable()
     case "t", "f": return try parseBool()
     default: return try parseNumberOrDate()
     }

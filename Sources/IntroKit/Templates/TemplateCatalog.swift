@@ -25,7 +25,9 @@ public enum TemplateCatalog {
     return library
   }
 
-  /// Every `*.mustache` file below `directory`, named by its path without the extension.
+  /// Every `*.mustache` file below `directory`, named by its path without the
+  /// extension. A file with a syntax error is kept in the library's
+  /// ``TemplateLibrary/problems``, so one bad file does not stop the others.
   /// - Parameter fragments: read every file as a fragment (no header block).
   public static func load(directory: String, fragments: Bool = false) throws(TemplateLoadError)
     -> TemplateLibrary
@@ -36,7 +38,7 @@ public enum TemplateCatalog {
       do {
         try library.add(name: name, source: source, file: path, fragment: fragments)
       } catch {
-        throw .syntax(error)
+        library.addBroken(name: name, problem: error)
       }
     }
     return library
