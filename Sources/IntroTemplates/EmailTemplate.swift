@@ -86,10 +86,17 @@ public struct EmailTemplate: Sendable {
     _ context: TemplateValue, partials: (any PartialProvider)? = nil, options: RenderOptions = RenderOptions()
   ) throws(RenderError) -> RenderedEmail {
     var missing: [MissingValue] = []
-    var renderedHeaders: [(String, String)] = []
+    var renderedHeaders: [(String, MarkedText)] = []
+    var marking = options
+    marking.marksValues = true
     for (name, template) in headers {
-      do {
-        renderedHeaders.append((name, try template.render(context, partials: partials, options: options)))
+      do throws(RenderError) {
+        let value = MarkedText(marked: try template.render(context, partials: partials, options: marking))
+        // A header is one line: a line break from a value would start a header of the data's choosing.
+        if value.text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+          throw RenderError.lineBreakInHeader(field: name, file: self.name)
+        }
+        renderedHeaders.append((name, value))
       } catch {
         guard case .missingValues(let values) = error else { throw error }
         missing += values
@@ -103,7 +110,7 @@ public struct EmailTemplate: Sendable {
       missing += values
     }
     if !missing.isEmpty { throw .missingValues(missing) }
-    return RenderedEmail(headers: renderedHeaders, body: body)
+    return RenderedEmail(fields: renderedHeaders, body: body)
   }
 
   /// The canonical header name when `line` starts with a known header, else nil.
@@ -126,16 +133,32 @@ public struct EmailTemplate: Sendable {
 
 /// A rendered email template: header values and the body, as text.
 public struct RenderedEmail: Sendable, Equatable {
-  public let headers: [(String, String)]
+  /// Each header with its value as text.
+  public var headers: [(String, String)] { fields.map { ($0.0, $0.1.text) } }
+  /// Each header with its value split into the template's text and the data's values.
+  public let fields: [(String, MarkedText)]
   public let body: String
 
+  /// An email from headers whose values are all the template's own text.
+  public init(headers: [(String, String)], body: String) {
+    self.init(fields: headers.map { ($0.0, MarkedText(parts: [.template($0.1)])) }, body: body)
+  }
+
+  init(fields: [(String, MarkedText)], body: String) {
+    self.fields = fields
+    self.body = body
+  }
+
   public static func == (a: RenderedEmail, b: RenderedEmail) -> Bool {
-    a.body == b.body && a.headers.map(\.0) == b.headers.map(\.0) && a.headers.map(\.1) == b.headers.map(\.1)
+    a.body == b.body && a.fields.map(\.0) == b.fields.map(\.0) && a.fields.map(\.1) == b.fields.map(\.1)
   }
 
   /// The value of header `name`, if the template set it.
-  public func header(_ name: String) -> String? {
-    headers.first { $0.0.lowercased() == name.lowercased() }?.1
+  public func header(_ name: String) -> String? { field(name)?.text }
+
+  /// The value of header `name` with its data marked, if the template set it.
+  public func field(_ name: String) -> MarkedText? {
+    fields.first { $0.0.lowercased() == name.lowercased() }?.1
   }
 
   /// Headers, a blank line, the body: what `intro render` prints.

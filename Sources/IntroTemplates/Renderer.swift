@@ -66,9 +66,18 @@ struct Renderer: ~Copyable {
   }
 
   private mutating func interpolate(_ variable: Variable) {
+    guard options.marksValues else { return interpolateValue(variable) }
+    out.append(MarkedText.valueStart)
+    interpolateValue(variable)
+    out.append(MarkedText.valueEnd)
+  }
+
+  private mutating func interpolateValue(_ variable: Variable) {
     let problem: MissingValue.Reason
     switch lookup(variable.path) {
     case .string(var text)?:
+      // A value can never end its own mark early.
+      if options.marksValues { text = MarkedText.withoutMarkers(text) }
       let written = text.withUTF8 { bytes in
         // Blank means missing in strict mode; lenient mode writes the blank text as it is.
         guard !Self.isBlank(bytes) || (variable.fallback == nil && !options.strict) else { return false }

@@ -79,6 +79,9 @@ public struct RenderOptions: Sendable, Hashable {
   public var strict: Bool
   /// Whether `{{x}}` is HTML-escaped (`{{{x}}}` never is).
   public var html: Bool
+  /// Whether each interpolated value is wrapped in ``MarkedText`` markers, so
+  /// the caller can tell the template's text from the data's (header values).
+  var marksValues = false
 
   /// Strict text rendering, the default everywhere `intro` renders.
   public init(strict: Bool = true, html: Bool = false) {

@@ -94,11 +94,16 @@ public enum RenderError: Error, Sendable, Hashable, CustomStringConvertible {
   case missingValues([MissingValue])
   /// A partial or parent could not be used.
   case syntax(TemplateSyntaxError)
+  /// A value put a line break into header `field` of the template `file`.
+  case lineBreakInHeader(field: String, file: String)
 
   public var description: String {
     switch self {
     case .missingValues(let values): values.map(\.description).joined(separator: "\n")
     case .syntax(let error): error.description
+    case .lineBreakInHeader(let field, let file):
+      "\(file): error: a value puts a line break into the \(field) header; a header is one line, "
+        + "so the value would start a header of its own (fix the data: remove the line break)"
     }
   }
 }

@@ -148,7 +148,7 @@ struct ComposedMessageCommandTests {
       """)
     let data = intro.home.file("data.json")
     try
-      #"{"client": {"first_name": "Zoë", "email": "Zoë Ünal <zoe@bücher.example>"}, "prospect": {"first_name": "Ærin", "company": "Smith & Sons"}, "rep": {"name": "Dana Rép", "company": "Acme"}}"#
+      #"{"client": {"first_name": "Zoë", "email": "zoe@bücher.example"}, "prospect": {"first_name": "Ærin", "company": "Smith & Sons"}, "rep": {"name": "Dana Rép", "company": "Acme"}}"#
       .write(toFile: data, atomically: true, encoding: .utf8)
 
     let rendered = try intro.run(["render", "thank-you-intro", "--data", data, "--eml"])
@@ -160,13 +160,36 @@ struct ComposedMessageCommandTests {
     #expect(received == Array(rendered.stdout.utf8))
     let text = rendered.stdout
     #expect(text.hasPrefix("From: =?UTF-8?B?"))
-    #expect(text.contains("To: =?UTF-8?B?"))
-    #expect(text.contains("<zoe@xn--bcher-kva.example>\r\n"))
+    #expect(text.contains("To: zoe@xn--bcher-kva.example\r\n"))
     #expect(text.contains("Content-Transfer-Encoding: quoted-printable\r\n"))
     #expect(
       server.events().filter { $0.name == "rcpt" }.map { $0.fields["address"] } == [
         "zoe@xn--bcher-kva.example"
       ])
+  }
+
+  @Test func aNameFromDataIsOneRecipientAndALineBreakNeverAHeader() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    _ = try intro.writeConfig("[rep]\nname = \"Dana\"\nemail = \"dana@example.com\"\n")
+    let template = intro.home.file("t.mustache")
+    try "To: {{name}} <{{email}}>\nSubject: {{subject}}\n\nHi\n".write(
+      toFile: template, atomically: true, encoding: .utf8)
+    let plain = intro.home.file("plain.json")
+    try #"{"name": "Doe, Jane", "email": "jane@example.org", "subject": "Hello"}"#.write(
+      toFile: plain, atomically: true, encoding: .utf8)
+    let injected = intro.home.file("injected.json")
+    try #"{"name": "Jane", "email": "jane@example.org", "subject": "Hello\nBcc: eve@evil.test"}"#.write(
+      toFile: injected, atomically: true, encoding: .utf8)
+
+    let eml = try intro.run(["render", template, "--data", plain, "--eml"])
+    let text = try intro.run(["render", template, "--data", injected])
+
+    #expect(eml.status == 0, "\(eml.stderr)")
+    #expect(eml.stdout.contains("To: \"Doe, Jane\" <jane@example.org>\r\n"), "\(eml.stdout)")
+    #expect(text.status == 65)
+    #expect(!text.stdout.contains("Bcc"))
+    #expect(text.stderr.contains("line break into the Subject header"), "\(text.stderr)")
   }
 
   @Test func badAddressInTheDataIsAnErrorNamingTheHeader() throws {

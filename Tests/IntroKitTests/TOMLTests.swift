@@ -98,17 +98,34 @@ struct TOMLTests {
 
 @Suite("TOML nested thousands deep")
 struct DeepTOMLTests {
+  /// A document nested thousands deep, named briefly for the test log.
+  struct Deep: Sendable, CustomTestStringConvertible {
+    let testDescription: String
+    let source: String
+    /// Where the error points: the first opening past the limit.
+    let column: Int
+  }
+
   @Test(arguments: [
-    ("a = " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000), 105),
-    ("a = " + String(repeating: "{b = ", count: 50_000) + "1" + String(repeating: "}", count: 50_000), 505),
-    (Array(repeating: "k", count: 50_000).joined(separator: ".") + " = 1", 1),
+    Deep(
+      testDescription: "20,000 nested arrays",
+      source: "a = " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000),
+      column: 105),
+    Deep(
+      testDescription: "50,000 nested inline tables",
+      source: "a = " + String(repeating: "{b = ", count: 50_000) + "1"
+        + String(repeating: "}", count: 50_000),
+      column: 505),
+    Deep(
+      testDescription: "a 50,000-part dotted key",
+      source: Array(repeating: "k", count: 50_000).joined(separator: ".") + " = 1", column: 1),
   ])
-  func deepNestingIsAnErrorAtItsPosition(_ source: String, column: Int) {
+  func deepNestingIsAnErrorAtItsPosition(_ deep: Deep) {
     #expect {
-      _ = try TOML.parse(source)
+      _ = try TOML.parse(deep.source)
     } throws: { error in
       guard let error = error as? TOMLError else { return false }
-      return error.position.line == 1 && error.position.column == column && error.message.contains("100")
+      return error.position.line == 1 && error.position.column == deep.column && error.message.contains("100")
     }
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IntroMail
+import TestSupport
 import Testing
 
 @Suite("Composed messages, read back by Python's strict email parser")

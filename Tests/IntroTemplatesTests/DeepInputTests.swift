@@ -5,16 +5,29 @@ import Testing
 /// be: an error at a line and column, never a crash.
 @Suite("Templates nested thousands deep")
 struct DeepInputTests {
+  /// A source nested thousands deep, named briefly for the test log.
+  struct Deep: Sendable, CustomTestStringConvertible {
+    let testDescription: String
+    let source: String
+
+    init(_ open: String, close: String, count: Int, separator: String = "") {
+      testDescription = "\(count) × \(open)"
+      source =
+        String(repeating: open + separator, count: count) + "x"
+        + String(repeating: close, count: close.isEmpty ? 0 : count)
+    }
+  }
+
   @Test(arguments: [
-    String(repeating: "{{#a}}", count: 7_000) + "x" + String(repeating: "{{/a}}", count: 7_000),
-    String(repeating: "{{^a}}", count: 7_000) + "x" + String(repeating: "{{/a}}", count: 7_000),
-    String(repeating: "{{<p}}", count: 7_000) + String(repeating: "{{/p}}", count: 7_000),
-    String(repeating: "{{$b}}", count: 7_000) + String(repeating: "{{/b}}", count: 7_000),
-    String(repeating: "{{#a}}\n", count: 10_000),
+    Deep("{{#a}}", close: "{{/a}}", count: 7_000),
+    Deep("{{^a}}", close: "{{/a}}", count: 7_000),
+    Deep("{{<p}}", close: "{{/p}}", count: 7_000),
+    Deep("{{$b}}", close: "{{/b}}", count: 7_000),
+    Deep("{{#a}}", close: "", count: 10_000, separator: "\n"),
   ])
-  func deepNestingIsAnErrorAtTheFirstTagTooDeep(_ source: String) {
+  func deepNestingIsAnErrorAtTheFirstTagTooDeep(_ deep: Deep) {
     do {
-      _ = try Template(source, name: "deep.mustache")
+      _ = try Template(deep.source, name: "deep.mustache")
       Issue.record("a template nested thousands deep was accepted")
     } catch {
       #expect(error.kind == .tooDeep)

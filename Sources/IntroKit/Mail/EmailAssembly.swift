@@ -44,7 +44,7 @@ public enum EmailAssembly {
     timeZone: TimeZone = .current, messageID: String? = nil, repMailbox: Mailbox? = nil
   ) throws(Failure) -> ComposedMessage {
     let from: Mailbox
-    if let header = email.header("From") {
+    if let header = email.field("From") {
       from = try mailbox(header, field: "From")
     } else if let repMailbox {
       from = repMailbox
@@ -52,12 +52,12 @@ public enum EmailAssembly {
       from = try Self.repMailbox(rep)
     }
     var draft = MessageDraft(
-      from: from, to: try list(email.header("To"), field: "To"), subject: email.header("Subject") ?? "",
+      from: from, to: try list(email.field("To"), field: "To"), subject: email.header("Subject") ?? "",
       text: email.body, date: date, timeZone: timeZone,
       messageID: messageID ?? MessageID.generate(domain: String(from.address.domain)))
-    draft.cc = try list(email.header("Cc"), field: "Cc")
-    draft.bcc = try list(email.header("Bcc"), field: "Bcc")
-    draft.replyTo = try list(email.header("Reply-To"), field: "Reply-To")
+    draft.cc = try list(email.field("Cc"), field: "Cc")
+    draft.bcc = try list(email.field("Bcc"), field: "Bcc")
+    draft.replyTo = try list(email.field("Reply-To"), field: "Reply-To")
     if markdown { draft.html = MarkdownParser().html(from: email.body) + "\n" }
     do {
       return try MessageComposer.compose(draft)
@@ -76,18 +76,27 @@ public enum EmailAssembly {
     }
   }
 
-  private static func mailbox(_ text: String, field: String) throws(Failure) -> Mailbox {
-    do {
-      return try Mailbox(parsing: text)
-    } catch {
-      throw .address(field: field, error)
+  /// The one mailbox of `text` (a `From` header).
+  private static func mailbox(_ text: MarkedText, field: String) throws(Failure) -> Mailbox {
+    let mailboxes = try list(text, field: field)
+    guard mailboxes.count == 1, let only = mailboxes.first else {
+      throw .address(field: field, AddressError.notOneMailbox(text.text, count: mailboxes.count))
     }
+    return only
   }
 
-  private static func list(_ text: String?, field: String) throws(Failure) -> [Mailbox] {
+  /// The mailboxes of an address header, with every value from data one literal:
+  /// data can never add, remove or change a recipient.
+  private static func list(_ text: MarkedText?, field: String) throws(Failure) -> [Mailbox] {
     guard let text else { return [] }
+    let runs = text.parts.map { part -> AddressField.Run in
+      switch part {
+      case .template(let text): .syntax(text)
+      case .value(let text): .literal(text)
+      }
+    }
     do {
-      return try Mailbox.list(parsing: text)
+      return try Mailbox.list(parsing: AddressField(runs))
     } catch {
       throw .address(field: field, error)
     }

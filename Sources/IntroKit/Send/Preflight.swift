@@ -208,6 +208,8 @@ public struct MessageMaker: Sendable {
             }))
       case .syntax(let syntax):
         return failure("template", syntax.description)
+      case .lineBreakInHeader(let field, _):
+        return failure(field, "a value holds a line break; a header is one line (remove it from the data)")
       }
     }
     if let cc = rendered.header("Cc"), !cc.isEmpty {

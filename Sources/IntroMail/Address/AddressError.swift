@@ -23,6 +23,8 @@ public struct AddressError: Error, Hashable, Sendable, CustomStringConvertible {
     case badLocalPart = "bad-local-part"
     case badDomain = "bad-domain"
     case unclosedAngleBracket = "unclosed-angle-bracket"
+    case unclosedQuote = "unclosed-quote"
+    case notOneMailbox = "not-one-mailbox"
   }
 
   /// The rule that was broken.
@@ -31,6 +33,11 @@ public struct AddressError: Error, Hashable, Sendable, CustomStringConvertible {
   public let address: String
   /// Extra detail, such as which control character was found.
   public let detail: String?
+
+  /// A field that must hold one mailbox holds `count`.
+  public static func notOneMailbox(_ text: String, count: Int) -> AddressError {
+    AddressError(.notOneMailbox, text, detail: String(count))
+  }
 
   init(_ code: Code, _ address: String, detail: String? = nil) {
     self.code = code
@@ -64,6 +71,8 @@ public struct AddressError: Error, Hashable, Sendable, CustomStringConvertible {
       what = "the part before '@' must be letters, digits and !#$%&'*+-/=?^_`{|}~ joined by single dots"
     case .badDomain: what = "the domain is not valid: \(detail ?? "")"
     case .unclosedAngleBracket: what = "'<' is never closed by '>'"
+    case .unclosedQuote: what = "a '\"' is never closed"
+    case .notOneMailbox: what = "it names \(detail ?? "no") mailboxes where one belongs"
     }
     return "invalid address \"\(address)\": \(what)"
   }

@@ -23,11 +23,7 @@ public final class BatchRecorder {
 
   /// Whether `normalizedEmail` is suppressed, read inside the batch's transaction.
   public func isSuppressed(_ normalizedEmail: String) throws(StoreError) -> Bool {
-    do {
-      return try suppressions.contains(normalizedEmail, db)
-    } catch {
-      throw StoreError(.database, "checking suppressions: \(Store.describe(error))")
-    }
+    try suppressions.check(normalizedEmail, db)
   }
 
   /// Stores `message` in this batch; a message with the same idempotency key is
@@ -80,11 +76,7 @@ public final class BatchInspector {
 
   /// Whether `normalizedEmail` is suppressed.
   public func isSuppressed(_ normalizedEmail: String) throws(StoreError) -> Bool {
-    do {
-      return try suppressions.contains(normalizedEmail, db)
-    } catch {
-      throw StoreError(.database, "checking suppressions: \(Store.describe(error))")
-    }
+    try suppressions.check(normalizedEmail, db)
   }
 
   /// The message already stored with this idempotency key, if any.

@@ -151,6 +151,15 @@ struct SuppressionList {
     isEmpty = key == nil || !anyone
   }
 
+  /// ``contains(_:_:)`` for a batch's recorder or inspector, whose callers see ``StoreError``s.
+  func check(_ normalizedEmail: String, _ db: Database) throws(StoreError) -> Bool {
+    do {
+      return try contains(normalizedEmail, db)
+    } catch {
+      throw StoreError(.database, "checking suppressions: \(Store.describe(error))")
+    }
+  }
+
   /// Whether the normalised address is on the list. Call inside the same transaction.
   func contains(_ normalizedEmail: String, _ db: Database) throws -> Bool {
     guard !isEmpty, let key else { return false }
