@@ -359,6 +359,27 @@ struct SendCommandTests {
     #expect(try batch.states() == ["sent": 6])
   }
 
+  @Test func aRefusedGreetingLeavesTheBatchAsItWasForTheNextRun() throws {
+    let refusing = try SMTPSink(flags: ["-f", "CONNECT"])
+    let port = refusing.port
+    let batch = try SendFixture(port: port, rows: 20, smtpExtra: "parallel = 1")
+    defer { batch.remove() }
+
+    let refused = try batch.send("--send", "--no-limit")
+    refusing.stop()
+    let sink = try SMTPSink(port: port)
+    defer { sink.stop() }
+    let again = try batch.send("--send", "--no-limit")
+
+    #expect(refused.status == 78, "\(refused.stderr)")
+    #expect(refused.stderr.contains("3 connection failures in a row"), "\(refused.stderr)")
+    #expect(refused.stderr.contains("greeting"), "\(refused.stderr)")
+    #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+    #expect(!again.stdout.contains("nothing to send"))
+    #expect(Received(sink).recipients.count == 20)
+    #expect(try batch.states() == ["sent": 20])
+  }
+
   @Test func aSecondSendOnTheSameStoreWaitsOrSaysAlreadyRunning() throws {
     let sink = try SMTPSink()
     defer { sink.stop() }

@@ -51,6 +51,43 @@ struct StoreContentionTests {
     #expect(try batch.states() == ["sent": 58, "suppressed": 1])
   }
 
+  @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs to fill needs root"))
+  func aDiskThatFillsMidBatchStopsTheRunAndNobodyGetsTwoMessages() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    let mount = try TemporaryDirectory()
+    defer { mount.remove() }
+    let tmpfs = try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
+    guard tmpfs.status == 0 else { throw TestEnvironmentError("mount tmpfs: \(tmpfs.stderr)") }
+    defer { _ = try? runCommand("/bin/umount", ["-l", mount.path]) }
+    let batch = try SendFixture(
+      port: sink.port, rows: 100,
+      sendExtra: "messages_per_minute = 1200\n[store]\npath = \"\(mount.file("intro.sqlite"))\"")
+    defer { batch.remove() }
+    let child = try startSend(batch, sink: sink, started: 15)
+    defer { child.stop() }
+
+    let filler = mount.file("filler")
+    let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+    let block = [UInt8](repeating: 0, count: 65_536)
+    while write(fd, block, block.count) > 0 {}
+    close(fd)
+    let status = waitForExit(child)
+    let stderr = child.standardError()
+    unlink(filler)
+    var reruns: [Int32] = []
+    for _ in 0..<5 where reruns.last != 0 {
+      reruns.append(try batch.send("--send", "--no-limit").status)
+    }
+
+    #expect(status == 75, "\(stderr)")
+    #expect(stderr.contains("disk is full") || stderr.contains("No space left"), "\(stderr)")
+    #expect(reruns.last == 0, "\(reruns)")
+    let received = Received(sink).recipients
+    #expect(Set(received).count == received.count, "someone got two messages")
+    #expect(Set(received).count == 100, "someone got none")
+  }
+
   @Test func forgetErasesThePersonFromBatchesAndTheOutbox() throws {
     let intro = try IntroCommand()
     defer { intro.remove() }
