@@ -70,11 +70,14 @@ public final class Store: Sendable {
   /// Brings the schema up to date under the store's lock file, so two
   /// processes opening a new store at once never both run a migration.
   private func migrate() throws(StoreError) {
+    // The check is under the lock too: read while another process is creating
+    // the schema, it can fail ("no such table: grdb_migrations").
+    let lock = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
+    defer { withExtendedLifetime(lock) {} }
     let current = try read { db in try Schema.migrator.hasCompletedMigrations(db) }
     guard !current else { return }
-    let lock = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
     do {
-      try withExtendedLifetime(lock) { try Schema.migrator.migrate(database) }
+      try Schema.migrator.migrate(database)
     } catch {
       throw Self.storeError(
         error, path: path, busyTimeout: busyTimeout, doing: "cannot set up the store \(path)")

@@ -129,7 +129,7 @@ struct Send: ParsableCommand {
         return try showDryRun(plan)
       }
       var options = SendOptions()
-      options.limit = noLimit ? nil : (limit ?? 1)
+      options.limit = noLimit ? nil : (limit ?? SendOptions.defaultLimit)
       options.messagesPerMinute = config.send.messagesPerMinute.map(Double.init)
       let run = SendRun(store: store, options: options, lockWait: wait ?? config.send.lockWait)
       var events = SendRun.Events()

@@ -200,6 +200,25 @@ struct BatchRunnerTests {
     #expect(try fixture.store.states(Array(fixture.ids.dropFirst(2))).allSatisfy { $0 == .pending })
   }
 
+  @Test func stopDuringAClaimReleasesWhatThatClaimTook() throws {
+    let fixture = try Fixture(count: 64)
+    defer { fixture.dir.remove() }
+    let runner = Box<BatchRunner>()
+    // The second claim is under way (its transaction about to commit) when Ctrl-C comes.
+    fixture.faults.when(.claim, 2) { runner.value?.stop() }
+    let transport = ScriptedTransport()
+    runner.value = BatchRunner(store: fixture.store, transport: transport, options: .unlimited(group: 8))
+
+    let report = try #require(runner.value).run(fixture.ids)
+
+    let sent = transport.received.count
+    let states = try fixture.store.states(fixture.ids)
+    #expect(report.stop == .interrupted)
+    #expect(sent < 16, "the run went on after the stop")
+    #expect(states.filter { $0 == .sent }.count == sent)
+    #expect(states.filter { $0 == .pending }.count == 64 - sent, "\(states)")
+  }
+
   @Test func theSendSequenceRecoversThenDeliversAndSaysWhatItMeans() throws {
     let fixture = try Fixture(count: 5)
     defer { fixture.dir.remove() }

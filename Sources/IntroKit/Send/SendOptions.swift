@@ -29,8 +29,11 @@ public struct RetryPolicy: Sendable {
 
 /// How a run goes: how many, how fast, how patient.
 public struct SendOptions: Sendable {
+  /// Without `--limit` or `--no-limit`, a batch sends one message: safe by default.
+  public static let defaultLimit = 1
+
   /// Stop after this many messages have been tried; nil for no limit.
-  public var limit: Int? = 1
+  public var limit: Int? = defaultLimit
   /// At most this many messages start per minute, over all connections; nil for no limit.
   public var messagesPerMinute: Double?
   /// Messages claimed per durable commit (see ``BatchRunner``). Bigger groups

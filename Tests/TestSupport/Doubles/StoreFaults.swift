@@ -8,8 +8,15 @@ public final class StoreFaults: StoreFaultInjector, @unchecked Sendable {
   private let lock = NSLock()
   private var plans: [StoreStep: [(occurrences: ClosedRange<Int>, error: StoreError)]] = [:]
   private var seen: [StoreStep: Int] = [:]
+  private var actions: [StoreStep: [Int: @Sendable () -> Void]] = [:]
 
   public init() {}
+
+  /// Runs `action` when `step` is reached for the `occurrence`-th time, just
+  /// before its commit: to stop a run or change the store mid-step.
+  public func when(_ step: StoreStep, _ occurrence: Int, _ action: @escaping @Sendable () -> Void) {
+    lock.withLock { actions[step, default: [:]][occurrence] = action }
+  }
 
   /// The error a full disk gives.
   public static let diskFull = StoreError(.diskFull, "injected: the disk is full")
@@ -33,10 +40,12 @@ public final class StoreFaults: StoreFaultInjector, @unchecked Sendable {
   public func count(_ step: StoreStep) -> Int { lock.withLock { seen[step] ?? 0 } }
 
   public func fault(at step: StoreStep) -> StoreError? {
-    lock.withLock {
+    let (error, action) = lock.withLock { () -> (StoreError?, (@Sendable () -> Void)?) in
       let occurrence = (seen[step] ?? 0) + 1
       seen[step] = occurrence
-      return plans[step]?.first { $0.occurrences.contains(occurrence) }?.error
+      return (plans[step]?.first { $0.occurrences.contains(occurrence) }?.error, actions[step]?[occurrence])
     }
+    action?()
+    return error
   }
 }
