@@ -18,6 +18,13 @@ public final class OptOutSignal: Sendable {
   init(storePath: String) {
     path = storePath + ".optouts"
     descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    // The counter's 8 bytes are allocated now, so raising it later never needs
+    // a new block: a suppression on a full disk still reaches running sends.
+    var info = stat()
+    if descriptor >= 0, fstat(descriptor, &info) == 0, info.st_size < 8 {
+      var zero: UInt64 = 0
+      _ = withUnsafeBytes(of: &zero) { pwrite(descriptor, $0.baseAddress, 8, 0) }
+    }
   }
 
   deinit { if descriptor >= 0 { close(descriptor) } }
