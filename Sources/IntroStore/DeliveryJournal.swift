@@ -233,7 +233,7 @@ public final class DeliveryJournal: @unchecked Sendable {
 
   // MARK: Lines
 
-  /// One line, tab-separated: `B id`, `R id state`, `S id`, or `F id state charged started
+  /// One line, tab-separated: `B id`, `R id state`, `S id`, `W id note`, or `F id state charged started
   /// finished outcome stage code next boot text detail note`; text fields escape
   /// `\`, tab, CR and LF, and an absent value is empty while a present one starts with `=`.
   static func encode(_ update: DeliveryUpdate) -> [UInt8] {
@@ -268,6 +268,10 @@ public final class DeliveryJournal: @unchecked Sendable {
     case .suppressed(let id):
       field("S")
       field(String(id))
+    case .withheld(let id, let note):
+      field("W")
+      field(String(id))
+      optional(note)
     case .finished(let id, let state, let attempt, let next, let note, let charged):
       field("F")
       field(String(id))
@@ -299,6 +303,8 @@ public final class DeliveryJournal: @unchecked Sendable {
       return .bodyStarted(id: id)
     case ("S", 2):
       return .suppressed(id: id)
+    case ("W", 3):
+      return .withheld(id: id, note: value(fields[2]) ?? "")
     case ("R", 3):
       return MessageState(rawValue: fields[2]).map { .released(id: id, state: $0) }
     case ("F", 14):

@@ -149,6 +149,19 @@ enum Schema {
           CREATE INDEX delivery_attempts_message ON delivery_attempts(message_id);
           """)
     }
+    migrator.registerMigration("v4-reminders") { db in
+      // Reminders: when each firing was due and whether it went out late, why
+      // one was cancelled; a message's purpose (an ask or a thank-you, which
+      // the fatigue guard counts and which become touches when sent).
+      try db.execute(
+        sql: """
+          ALTER TABLE reminder_firings ADD COLUMN due_at TEXT;
+          ALTER TABLE reminder_firings ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+          CREATE INDEX reminder_firings_message ON reminder_firings(message_id);
+          ALTER TABLE messages ADD COLUMN purpose TEXT;
+          CREATE INDEX messages_contact ON messages(contact_id);
+          """)
+    }
     return migrator
   }
 }

@@ -131,7 +131,12 @@ struct Send: ParsableCommand {
       var options = SendOptions()
       options.limit = noLimit ? nil : (limit ?? SendOptions.defaultLimit)
       options.messagesPerMinute = config.send.messagesPerMinute.map(Double.init)
-      let run = SendRun(store: store, options: options, lockWait: wait ?? config.send.lockWait)
+      var run = SendRun(store: store, options: options, lockWait: wait ?? config.send.lockWait)
+      do throws(ConfigError) {
+        run.veto = try FatigueGuard(config).veto(store, now: Date())
+      } catch {
+        throw CommandFailure(.configuration, error.description)
+      }
       var events = SendRun.Events()
       events.recovered = { recovered in note(recovered) }
       let bar = ProgressBar(enabled: !json && isatty(2) == 1)

@@ -108,6 +108,17 @@ public struct ConfigLoader: Sendable {
       config.send.lockWait = try send.seconds("wait") ?? config.send.lockWait
       try send.finish()
     }
+    if var schedule = try reader.section("schedule") {
+      config.schedule = try ReminderConfig.schedule(&schedule)
+      try schedule.finish()
+    }
+    if var fatigue = try reader.section("fatigue") {
+      config.fatigue = try ReminderConfig.fatigue(&fatigue)
+      try fatigue.finish()
+    }
+    if let rules = try reader.tables("reminders") {
+      config.reminders = try ReminderConfig.rules(rules)
+    }
     if var section = try reader.section("import") {
       config.importMap = try section.stringTable("map") ?? [:]
       try section.finish()

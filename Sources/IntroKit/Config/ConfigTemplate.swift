@@ -26,5 +26,88 @@ public enum ConfigTemplate {
     # [templates]
     # path = "~/intro-templates"                 # your templates override the built-in ones by name
 
+    # When you work: 'intro remind' (from cron) sends only then, in your zone.
+    [schedule]
+    # time_zone = "Europe/London"                # IANA name; default: this machine's zone
+    working_days = ["mon", "tue", "wed", "thu", "fri"]
+    working_hours = ["09:00", "17:30"]
+    # holidays = ["2026-12-25", "2026-12-26"]    # nothing goes out on these days
+
+    # At most `asks` asks for an introduction to one client in `period_days`
+    # (templates with Intro-Purpose: ask), for reminders and 'intro send' alike.
+    [fatigue]
+    asks = 1
+    period_days = 90
+
+    # Reminders: each rule fires once per subject and occasion (see 'intro due').
+    # trigger: promised_date_passed, stage_entered, days_in_stage (both take a
+    # stage), days_since_sale, days_since_contact. to: client (an email) or rep
+    # (a line in your daily digest). delay: days ("3d") or weeks ("6w").
+
+    # The client promised an introduction by a date and it has not happened.
+    [[reminders]]
+    name = "late-introduction"
+    trigger = "promised_date_passed"
+    delay = "2d"
+    template = "nudge-late-intro"
+    to = "client"
+
+    # Thank the client the day the introduction happens.
+    [[reminders]]
+    name = "thanks-for-introduction"
+    trigger = "stage_entered"
+    stage = "introduced"
+    delay = "0d"
+    template = "thank-you-intro"
+    to = "client"
+
+    # Keep the introducer posted a few days after the introduction.
+    [[reminders]]
+    name = "progress-after-introduction"
+    trigger = "stage_entered"
+    stage = "meeting"
+    delay = "3d"
+    template = "progress-update"
+    to = "client"
+
+    # Tell the introducer when it turns into business.
+    [[reminders]]
+    name = "progress-when-won"
+    trigger = "stage_entered"
+    stage = "won"
+    delay = "0d"
+    template = "progress-update"
+    to = "client"
+
+    # A promised introduction that has not moved in two weeks: a task for you.
+    [[reminders]]
+    name = "stalled-promise"
+    trigger = "days_in_stage"
+    stage = "promised"
+    delay = "14d"
+    to = "rep"
+
+    # Three weeks after a sale, ask how it is going (permission first) ...
+    [[reminders]]
+    name = "check-in-after-sale"
+    trigger = "days_since_sale"
+    delay = "3w"
+    template = "check-in"
+    to = "client"
+
+    # ... and three weeks later, ask for an introduction-based relationship.
+    [[reminders]]
+    name = "relationship-ask"
+    trigger = "days_since_sale"
+    delay = "6w"
+    template = "relationship-ask"
+    to = "client"
+
+    # A client you have not been in touch with for two months: a task for you.
+    [[reminders]]
+    name = "quiet-client"
+    trigger = "days_since_contact"
+    delay = "60d"
+    to = "rep"
     """
 }

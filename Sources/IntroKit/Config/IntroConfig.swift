@@ -18,6 +18,12 @@ public struct IntroConfig: Sendable {
   public var send = SendSettings()
   /// `[import] map`: store field → the CSV header that holds it.
   public var importMap: [String: String] = [:]
+  /// When the rep works: reminders go out then.
+  public var schedule = ScheduleSettings()
+  /// How often one client may be asked for an introduction.
+  public var fatigue = FatigueSettings()
+  /// The `[[reminders]]` rules.
+  public var reminders: [ReminderRule] = []
 
   /// An empty configuration: outbox delivery, default paths.
   public init() {}

@@ -51,6 +51,37 @@ struct TableReader {
     }
   }
 
+  /// A list of strings, `["mon", "tue"]`; TOML dates are taken as written.
+  mutating func strings(_ key: String) throws(ConfigError) -> [String]? {
+    guard let value = take(key) else { return nil }
+    guard case .array(let items) = value else { throw mismatch(key, value, "a list such as [\"a\", \"b\"]") }
+    var result: [String] = []
+    for item in items {
+      switch item {
+      case .string(let text), .dateTime(let text): result.append(text)
+      default: throw mismatch(key, item, "a list of strings")
+      }
+    }
+    return result
+  }
+
+  /// An array of tables (`[[reminders]]`), each as a reader of its own.
+  mutating func tables(_ key: String) throws(ConfigError) -> [TableReader]? {
+    guard let value = take(key) else { return nil }
+    guard case .array(let items) = value else { throw mismatch(key, value, "a [[\(key)]] list of tables") }
+    var readers: [TableReader] = []
+    for (index, item) in items.enumerated() {
+      guard case .table(let inner) = item else { throw mismatch(key, item, "a [[\(key)]] list of tables") }
+      readers.append(TableReader(table: inner, section: "\(qualified(key))[\(index + 1)]", file: file))
+    }
+    return readers
+  }
+
+  /// Where the table starts, for an error about the table as a whole.
+  var firstPosition: TOMLPosition? {
+    table.keys.compactMap { table.position(of: $0) }.min { ($0.line, $0.column) < ($1.line, $1.column) }
+  }
+
   mutating func section(_ key: String) throws(ConfigError) -> TableReader? {
     guard let value = take(key) else { return nil }
     guard case .table(let inner) = value else { throw mismatch(key, value, "a [\(key)] section") }

@@ -121,6 +121,12 @@ struct ResolvedAudience {
   fileprivate let source: Source
   fileprivate let context: SendContext
 
+  /// The members read from the store; nil for a CSV file, which streams.
+  var storeMembers: [AudienceMember]? {
+    if case .members(let members) = source { return members }
+    return nil
+  }
+
   /// Calls `body` with each member in order; touches the store no more, so
   /// `body` may run inside a store transaction.
   /// - Returns: problems with rows that have no member (a ragged CSV row, an unreadable file).

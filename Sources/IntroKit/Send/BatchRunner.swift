@@ -4,6 +4,17 @@ public import IntroSMTP
 public import IntroStore
 import Synchronization
 
+/// The last word before a reminder or an ask goes out: a reason not to send
+/// it (the referral moved on, the client was asked too recently), or nil.
+/// It runs just before `MAIL FROM`, so a change committed before then wins.
+public struct SendVeto: Sendable {
+  public let reason: @Sendable (ClaimedMessage) throws(StoreError) -> String?
+
+  public init(_ reason: @escaping @Sendable (ClaimedMessage) throws(StoreError) -> String?) {
+    self.reason = reason
+  }
+}
+
 /// Delivers stored messages and journals every step.
 ///
 /// ## Durability without one flush per message
@@ -40,15 +51,20 @@ public final class BatchRunner: Sendable {
   private let transport: any MailTransport
   private let options: SendOptions
   private let bootID: String
+  private let veto: SendVeto?
   private let stopRequested = Atomic(false)
 
+  /// - Parameter veto: asked just before a reminder or an ask goes out whether
+  ///   it still should (see ``SendVeto``).
   public init(
-    store: Store, transport: any MailTransport, options: SendOptions, bootID: String = BootID.current
+    store: Store, transport: any MailTransport, options: SendOptions, bootID: String = BootID.current,
+    veto: SendVeto? = nil
   ) {
     self.store = store
     self.transport = transport
     self.options = options
     self.bootID = bootID
+    self.veto = veto
   }
 
   /// Asks a running ``run(_:progress:)`` to stop after the messages in flight.
@@ -90,6 +106,11 @@ public final class BatchRunner: Sendable {
             if try isSuppressedSinceClaim(message) {
               try journal.append(.suppressed(id: message.id))
               shared.recordSuppressed()
+            } else if message.isReminder || message.purpose == .ask, let veto,
+              let note = try veto.reason(message)
+            {
+              try journal.append(.withheld(id: message.id, note: note))
+              shared.recordWithheld()
             } else {
               try deliver(message, over: session, journal: journal, shared: shared)
             }

@@ -151,6 +151,13 @@ extension Preflight {
   }
 }
 
+extension EmailTemplate {
+  /// `Intro-Purpose: ask` or `thanks`: what the message does for the relationship.
+  public var purpose: MessagePurpose? {
+    metadata["Purpose"].flatMap { MessagePurpose(rawValue: $0.lowercased()) }
+  }
+}
+
 /// A rendered and composed message, before its recipient is checked.
 public struct MadeMessage: Sendable {
   public var source: String
@@ -167,6 +174,7 @@ public struct MessageMaker: Sendable {
   private let partials: TemplateLibrary
   private let rep: IntroConfig.Rep
   private let markdown: Bool
+  private let purpose: MessagePurpose?
   private let date: Date
   private let dayKey: String
   private let repMailbox: Mailbox?
@@ -180,6 +188,7 @@ public struct MessageMaker: Sendable {
     self.rep = rep
     self.date = date
     markdown = template.metadata["Format"]?.lowercased() == "markdown"
+    purpose = template.purpose
     repMailbox = try? EmailAssembly.repMailbox(rep)
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = .current
@@ -250,7 +259,7 @@ public struct MessageMaker: Sendable {
           messageID: String(composed.messageID.dropFirst().dropLast()),
           idempotencyKey: SHA256.hex(SHA256.hash(keyInput)), template: templateName,
           subject: rendered.header("Subject") ?? "", body: composed.data, contactID: member.contactID,
-          referralID: member.referralID)))
+          referralID: member.referralID, purpose: purpose)))
   }
 
   private static func why(_ reason: MissingValue.Reason) -> String {

@@ -154,6 +154,11 @@ final class RunState: @unchecked Sendable {
     withLock { $0.counts.suppressed += 1 }
   }
 
+  /// A claimed message the veto held back.
+  func recordWithheld() {
+    withLock { $0.counts.withheld += 1 }
+  }
+
   func fail(_ error: StoreError) {
     withLock { state in
       if state.failure == nil { state.failure = error }

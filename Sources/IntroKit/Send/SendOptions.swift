@@ -56,13 +56,15 @@ public struct SendCounts: Sendable, Equatable, Codable {
   public var failed = 0
   public var uncertain = 0
   public var suppressed = 0
+  /// Held back at send time: a reminder that no longer applies, an ask too soon.
+  public var withheld = 0
   /// Tried, but the relay could not be reached: left as they were.
   public var notSent = 0
 
   public init() {}
 
   /// Messages that have an outcome in this run.
-  public var done: Int { sent + deferred + failed + uncertain + suppressed + notSent }
+  public var done: Int { sent + deferred + failed + uncertain + suppressed + withheld + notSent }
 }
 
 /// Why a run ended before its messages were all tried.

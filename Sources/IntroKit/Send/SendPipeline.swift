@@ -49,6 +49,7 @@ public struct SendPipeline: Sendable {
     var plan = BatchPlan()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
+    let tooSoon = try fatigueIssues(members, store: store)
     do {
       try store.inspect { inspector in
         plan.issues = try preflightAll(members, isSuppressed: inspector.isSuppressed) {
@@ -66,8 +67,33 @@ public struct SendPipeline: Sendable {
     } catch {
       throw Self.sendError(error)
     }
+    plan.issues += tooSoon
     plan.earlierBatches = earlier.sorted()
     return plan
+  }
+
+  /// The members an ask may not go to yet (`[fatigue]`): a template with
+  /// `Intro-Purpose: ask` to a client asked too recently.
+  private func fatigueIssues(_ members: ResolvedAudience, store: Store) throws(SendError) -> [PreflightIssue]
+  {
+    guard template.purpose == .ask, let members = members.storeMembers else { return [] }
+    let guardian: FatigueGuard
+    do {
+      guardian = try FatigueGuard(config)
+    } catch {
+      return [PreflightIssue(source: "configuration", field: "[schedule]", reason: error.description)]
+    }
+    var issues: [PreflightIssue] = []
+    for member in members {
+      guard let contact = member.contactID else { continue }
+      let refusal = try storeStep { () throws(StoreError) in
+        try guardian.refusal(contact, now: date, store: store)
+      }
+      if let refusal {
+        issues.append(PreflightIssue(source: member.source, field: "[fatigue]", reason: refusal))
+      }
+    }
+    return issues
   }
 
   /// Renders, checks and stores every message of `audience` as a new batch;
@@ -77,6 +103,7 @@ public struct SendPipeline: Sendable {
     var plan = BatchPlan()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
+    let tooSoon = try fatigueIssues(members, store: store)
     let recorder: BatchRecorder?
     do {
       recorder = try store.recordBatch(
@@ -95,6 +122,7 @@ public struct SendPipeline: Sendable {
           plan.ready += 1
           if plan.first == nil { plan.first = message }
         }
+        plan.issues += tooSoon
         return plan.issues.isEmpty
       }
     } catch {

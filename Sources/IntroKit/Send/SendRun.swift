@@ -53,6 +53,8 @@ public struct SendRun {
   /// Seconds to wait for another run's lock.
   public var lockWait: TimeInterval
   public var bootID: String
+  /// Asked before each reminder or ask goes out (see ``SendVeto``).
+  public var veto: SendVeto?
 
   /// Hooks for a command's output while it runs.
   public struct Events {
@@ -95,7 +97,8 @@ public struct SendRun {
       ids = chosen
       batch = named
     }
-    let runner = BatchRunner(store: store, transport: try transport(), options: options, bootID: bootID)
+    let runner = BatchRunner(
+      store: store, transport: try transport(), options: options, bootID: bootID, veto: veto)
     events.starting(runner)
     let report = try storeStep { () throws(StoreError) in try runner.run(ids, progress: events.progress) }
     return .delivered(

@@ -3,7 +3,7 @@ internal import GRDB
 
 /// Adds a batch's messages inside the batch's one transaction.
 public final class BatchRecorder {
-  private let db: Database
+  let db: Database
   private let stamp: String
   /// The new batch.
   public let batchID: Int64
@@ -34,14 +34,14 @@ public final class BatchRecorder {
       try db.cachedStatement(
         sql: """
           INSERT INTO messages (batch_id, contact_id, referral_id, recipient, recipient_key, envelope_sender,
-            message_id, idempotency_key, template, subject, body, state, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            message_id, idempotency_key, template, subject, body, purpose, state, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
           ON CONFLICT (idempotency_key) DO NOTHING
           """
       ).execute(arguments: [
         batchID, message.contactID, message.referralID, message.recipient, message.recipientKey,
         message.sender, message.messageID, message.idempotencyKey, message.template, message.subject,
-        Data(message.body), stamp, stamp,
+        Data(message.body), message.purpose?.rawValue, stamp, stamp,
       ])
       if db.changesCount == 1 {
         messageIDs.append(db.lastInsertedRowID)

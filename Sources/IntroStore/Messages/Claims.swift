@@ -16,6 +16,12 @@ public struct ClaimedMessage: Sendable {
   public var attemptCount: Int
   /// When it was first tried; nil before the first attempt.
   public var firstAttemptAt: Date?
+  /// An ask or a thank-you, when it is one.
+  public var purpose: MessagePurpose?
+  /// The contact it goes to, when it came from the store's contacts.
+  public var contactID: Int64?
+  /// A reminder made it: whether it still applies is checked before it goes.
+  public var isReminder = false
   /// The ``OptOutSignal/generation`` its recipient was checked against the
   /// suppression list at; when the signal has moved since, check again.
   public var checkedAtOptOuts: UInt64?
@@ -135,7 +141,8 @@ extension Store {
       db.cachedStatement(
         sql: """
           SELECT id, message_id, recipient, recipient_key, envelope_sender, body, state, next_attempt_at,
-            attempt_count, first_attempt_at
+            attempt_count, first_attempt_at, purpose, contact_id,
+            EXISTS (SELECT 1 FROM reminder_firings f WHERE f.message_id = messages.id) AS reminded
           FROM messages WHERE id IN (\(marks)) AND state IN ('pending', 'deferred')
           """), arguments: StatementArguments(ids))
     while let row = try found.next() { rows[row["id"]] = row.copy() }
@@ -155,7 +162,9 @@ extension Store {
           id: id, messageID: row["message_id"], recipient: row["recipient"], recipientKey: key,
           sender: row["envelope_sender"], body: Array(body), previousState: state,
           attemptCount: row["attempt_count"],
-          firstAttemptAt: (row["first_attempt_at"] as String?).flatMap(Timestamp.parse)))
+          firstAttemptAt: (row["first_attempt_at"] as String?).flatMap(Timestamp.parse),
+          purpose: (row["purpose"] as String?).flatMap(MessagePurpose.init(rawValue:)),
+          contactID: row["contact_id"], isReminder: row["reminded"]))
     }
     if !claimed.isEmpty {
       let claimedMarks = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
@@ -167,10 +176,13 @@ extension Store {
     return (claimed, suppressed)
   }
 
-  static func markSuppressed(_ id: Int64, stamp: String, _ db: Database) throws {
+  static func markSuppressed(
+    _ id: Int64, stamp: String, note: String = "suppressed: the address is on the do-not-contact list",
+    _ db: Database
+  ) throws {
     try db.cachedStatement(
       sql:
         "UPDATE messages SET state = 'suppressed', boot_id = NULL, last_error = ?, updated_at = ? WHERE id = ?"
-    ).execute(arguments: ["suppressed: the address is on the do-not-contact list", stamp, id])
+    ).execute(arguments: [note, stamp, id])
   }
 }

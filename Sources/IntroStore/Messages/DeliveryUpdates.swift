@@ -43,6 +43,9 @@ public enum DeliveryUpdate: Sendable {
   case released(id: Int64, state: MessageState)
   /// The recipient was suppressed after the message was claimed, before it went out.
   case suppressed(id: Int64)
+  /// The message no longer applies (a reminder whose referral moved on, an ask
+  /// the fatigue guard holds back): it is not sent, and `note` says why.
+  case withheld(id: Int64, note: String)
 }
 
 extension Store {
@@ -66,6 +69,8 @@ extension Store {
         .execute(arguments: [state.rawValue, id])
     case .suppressed(let id):
       try markSuppressed(id, stamp: Timestamp.format(Date()), db)
+    case .withheld(let id, let note):
+      try markSuppressed(id, stamp: Timestamp.format(Date()), note: note, db)
     case .finished(let id, let state, let attempt, let next, let note, let charged):
       let started = Timestamp.format(attempt.startedAt)
       let finished = attempt.finishedAt.map(Timestamp.format)
@@ -82,6 +87,16 @@ extension Store {
       ])
       // The message may have been forgotten (`contact forget`) while a run was on it.
       guard db.changesCount == 1 else { return }
+      if state == .sent {
+        // An ask or a thank-you that went out is a touch with the client.
+        try db.cachedStatement(
+          sql: """
+            INSERT INTO touches (contact_id, kind, note, happened_at)
+            SELECT contact_id, 'email', purpose || ': ' || coalesce(template, 'message'), ?
+            FROM messages WHERE id = ? AND purpose IS NOT NULL AND contact_id IS NOT NULL
+            """
+        ).execute(arguments: [finished ?? started, id])
+      }
       try db.cachedStatement(
         sql: """
           INSERT INTO delivery_attempts (message_id, started_at, finished_at, outcome, stage, smtp_code,

@@ -47,10 +47,13 @@ public struct NewMessage: Sendable {
   public var body: [UInt8]
   public var contactID: Int64?
   public var referralID: Int64?
+  /// An ask or a thank-you: the fatigue guard counts asks, and both become touches when sent.
+  public var purpose: MessagePurpose?
 
   public init(
     recipient: String, recipientKey: String, sender: String, messageID: String, idempotencyKey: String,
-    template: String, subject: String, body: [UInt8], contactID: Int64? = nil, referralID: Int64? = nil
+    template: String, subject: String, body: [UInt8], contactID: Int64? = nil, referralID: Int64? = nil,
+    purpose: MessagePurpose? = nil
   ) {
     self.recipient = recipient
     self.recipientKey = recipientKey
@@ -62,7 +65,16 @@ public struct NewMessage: Sendable {
     self.body = body
     self.contactID = contactID
     self.referralID = referralID
+    self.purpose = purpose
   }
+}
+
+/// What a message does for the relationship, where it matters to the store.
+public enum MessagePurpose: String, Sendable, Codable {
+  /// Asks a client for an introduction: at most so many per client and period.
+  case ask
+  /// Thanks a client.
+  case thanks
 }
 
 /// A message that already existed when a batch tried to add it again.

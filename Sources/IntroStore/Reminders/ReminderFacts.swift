@@ -1,0 +1,283 @@
+import Foundation
+internal import GRDB
+
+/// What reminders are computed from, read in one transaction.
+public struct ReminderFacts: Sendable {
+  /// A referral, with the moment it entered its current stage.
+  public struct ReferralFacts: Sendable, Equatable {
+    public var id: Int64
+    public var introducerID: Int64
+    public var prospectID: Int64
+    public var stage: ReferralStage
+    /// `YYYY-MM-DD`, when the client promised the introduction.
+    public var promisedBy: String?
+    /// When it entered `stage` (its creation, if it never moved).
+    public var stageEnteredAt: Date
+  }
+
+  /// A client, with their last contact.
+  public struct ClientFacts: Sendable, Equatable {
+    public var id: Int64
+    /// `YYYY-MM-DD`.
+    public var saleClosedOn: String?
+    /// The last touch, or the last message sent to them; nil when there was none.
+    public var lastContactAt: Date?
+    /// When they were added, for a client never contacted.
+    public var createdAt: Date
+    public var doNotContact: Bool
+  }
+
+  public var referrals: [ReferralFacts] = []
+  public var clients: [ClientFacts] = []
+  /// Every firing recorded so far.
+  public var fired: Set<FiringKey> = []
+}
+
+/// What makes a firing unique: the rule, its subject, and the occurrence
+/// (the local date of the event that made it due).
+public struct FiringKey: Sendable, Hashable, Codable {
+  public var rule: String
+  /// `referral:12`, `contact:5`, `rep`.
+  public var subject: String
+  /// `YYYY-MM-DD` in the rep's zone.
+  public var occurrence: String
+
+  public init(rule: String, subject: String, occurrence: String) {
+    self.rule = rule
+    self.subject = subject
+    self.occurrence = occurrence
+  }
+}
+
+/// A firing to record, and the message it sends (nil for a rep task, which
+/// goes into the digest recorded with it).
+public struct NewFiring: Sendable {
+  public var key: FiringKey
+  public var dueAt: Date
+  public var late: Bool
+  public var message: NewMessage?
+
+  public init(key: FiringKey, dueAt: Date, late: Bool, message: NewMessage?) {
+    self.key = key
+    self.dueAt = dueAt
+    self.late = late
+    self.message = message
+  }
+}
+
+extension Store {
+  /// Referrals, clients and firings as one transaction sees them.
+  public func reminderFacts() throws(StoreError) -> ReminderFacts {
+    try read { db in
+      var facts = ReminderFacts()
+      let referrals = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT r.id, r.introducer_id, r.prospect_id, r.stage, r.promised_by, r.created_at,
+            (SELECT max(c.changed_at) FROM referral_stage_changes c
+              WHERE c.referral_id = r.id AND c.to_stage = r.stage AND coalesce(c.from_stage, '') <> c.to_stage)
+              AS entered_at
+          FROM referrals r
+          """)
+      while let row = try referrals.next() {
+        facts.referrals.append(try Self.referralFacts(row))
+      }
+      let clients = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT c.id, c.sale_closed_on, c.created_at, c.do_not_contact,
+            max(coalesce(c.last_contact_at, ''),
+              coalesce((SELECT max(m.sent_at) FROM messages m WHERE m.contact_id = c.id AND m.state = 'sent'), ''))
+              AS last_contact
+          FROM contacts c WHERE c.is_client = 1
+          """)
+      while let row = try clients.next() {
+        let last: String = row["last_contact"]
+        facts.clients.append(
+          ReminderFacts.ClientFacts(
+            id: row["id"], saleClosedOn: row["sale_closed_on"], lastContactAt: Timestamp.parse(last),
+            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            doNotContact: row["do_not_contact"]))
+      }
+      let fired = try Row.fetchCursor(db, sql: "SELECT rule, subject_key, occurrence FROM reminder_firings")
+      while let row = try fired.next() {
+        facts.fired.insert(FiringKey(rule: row[0], subject: row[1], occurrence: row[2]))
+      }
+      return facts
+    }
+  }
+
+  /// One referral's facts now, to check at send time that a reminder still applies.
+  public func referralFacts(id: Int64) throws(StoreError) -> ReminderFacts.ReferralFacts? {
+    try read { db in
+      try Row.fetchOne(
+        db,
+        sql: """
+          SELECT r.id, r.introducer_id, r.prospect_id, r.stage, r.promised_by, r.created_at,
+            (SELECT max(c.changed_at) FROM referral_stage_changes c
+              WHERE c.referral_id = r.id AND c.to_stage = r.stage AND coalesce(c.from_stage, '') <> c.to_stage)
+              AS entered_at
+          FROM referrals r WHERE r.id = ?
+          """, arguments: [id]
+      ).map(Self.referralFacts)
+    }
+  }
+
+  private static func referralFacts(_ row: Row) throws -> ReminderFacts.ReferralFacts {
+    let stage = ReferralStage(rawValue: row["stage"]) ?? .asked
+    let entered = (row["entered_at"] as String?).flatMap(Timestamp.parse)
+    return ReminderFacts.ReferralFacts(
+      id: row["id"], introducerID: row["introducer_id"], prospectID: row["prospect_id"], stage: stage,
+      promisedBy: row["promised_by"],
+      stageEnteredAt: entered ?? Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+  }
+
+  /// The firing that made message `id`, if a reminder made it.
+  public func firing(messageID id: Int64) throws(StoreError) -> FiringKey? {
+    try read { db in
+      try Row.fetchOne(
+        db, sql: "SELECT rule, subject_key, occurrence FROM reminder_firings WHERE message_id = ? LIMIT 1",
+        arguments: [id]
+      ).map { FiringKey(rule: $0[0], subject: $0[1], occurrence: $0[2]) }
+    }
+  }
+
+  /// Records firings and their messages in one transaction, committed before
+  /// anything is sent: a firing already recorded (by an earlier or a
+  /// concurrent run) is skipped with its message, so each fires once. Rep
+  /// tasks are recorded only with the digest that lists them.
+  /// - Returns: the new messages' ids, in order, the digest last.
+  public func recordFirings(
+    _ firings: [NewFiring], tasks: [NewFiring], digest: NewFiring?, command: String, now: Date = Date()
+  ) throws(StoreError) -> (messageIDs: [Int64], fired: [FiringKey]) {
+    var ids: [Int64] = []
+    var fired: [FiringKey] = []
+    let stamp = Timestamp.format(now)
+    do {
+      _ = try recordBatch(template: "reminders", command: command, audience: "reminders due", now: now) {
+        recorder in
+        func insert(_ firing: NewFiring, messageID: Int64?) throws -> Bool {
+          try recorder.db.execute(
+            sql: """
+              INSERT INTO reminder_firings (rule, subject_key, occurrence, fired_at, message_id, due_at, late)
+              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, subject_key, occurrence) DO NOTHING
+              """,
+            arguments: [
+              firing.key.rule, firing.key.subject, firing.key.occurrence, stamp, messageID,
+              Timestamp.format(firing.dueAt), firing.late,
+            ])
+          return recorder.db.changesCount == 1
+        }
+        for firing in firings {
+          guard try insert(firing, messageID: nil) else { continue }
+          fired.append(firing.key)
+          guard let message = firing.message else { continue }
+          try recorder.add(message)
+          let messageID = recorder.messageIDs[recorder.messageIDs.count - 1]
+          try recorder.db.execute(
+            sql:
+              "UPDATE reminder_firings SET message_id = ? WHERE rule = ? AND subject_key = ? AND occurrence = ?",
+            arguments: [messageID, firing.key.rule, firing.key.subject, firing.key.occurrence])
+          ids.append(messageID)
+        }
+        if let digest, let message = digest.message, !tasks.isEmpty, try insert(digest, messageID: nil) {
+          try recorder.add(message)
+          let messageID = recorder.messageIDs[recorder.messageIDs.count - 1]
+          try recorder.db.execute(
+            sql:
+              "UPDATE reminder_firings SET message_id = ? WHERE rule = ? AND subject_key = ? AND occurrence = ?",
+            arguments: [messageID, digest.key.rule, digest.key.subject, digest.key.occurrence])
+          fired.append(digest.key)
+          for task in tasks where try insert(task, messageID: messageID) { fired.append(task.key) }
+          ids.append(messageID)
+        }
+        return true
+      }
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw storeError(error, doing: "recording reminders in \(path)")
+    }
+    return (ids, fired)
+  }
+
+  /// Reminder messages not yet sent (pending or deferred) with their firings,
+  /// to cancel those that no longer apply.
+  public func unsentReminders() throws(StoreError) -> [(messageID: Int64, key: FiringKey)] {
+    try read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT m.id, f.rule, f.subject_key, f.occurrence FROM messages m
+          JOIN reminder_firings f ON f.message_id = m.id
+          WHERE m.state IN ('pending', 'deferred')
+          """
+      ).map { row in (row[0], FiringKey(rule: row[1], subject: row[2], occurrence: row[3])) }
+    }
+  }
+
+  /// Marks messages that will not be sent, each with why (`suppressed`, the note as its last error).
+  public func withhold(_ notes: [(messageID: Int64, note: String)], now: Date = Date()) throws(StoreError) {
+    guard !notes.isEmpty else { return }
+    let stamp = Timestamp.format(now)
+    try write { db in
+      for (id, note) in notes {
+        try db.execute(
+          sql: """
+            UPDATE messages SET state = 'suppressed', last_error = ?, updated_at = ?
+            WHERE id = ? AND state IN ('pending', 'deferred')
+            """, arguments: [note, stamp, id])
+      }
+    }
+  }
+
+  /// Reminder messages a run left unsent (pending, or deferred and due).
+  public func unsentReminderMessages(now: Date = Date()) throws(StoreError) -> [Int64] {
+    let stamp = Timestamp.format(now)
+    return try read { db in
+      try Int64.fetchAll(
+        db,
+        sql: """
+          SELECT m.id FROM messages m JOIN reminder_firings f ON f.message_id = m.id
+          WHERE m.state = 'pending' OR (m.state = 'deferred' AND coalesce(m.next_attempt_at, '') <= ?)
+          GROUP BY m.id ORDER BY m.id
+          """, arguments: [stamp])
+    }
+  }
+
+  /// When the asks (messages with purpose `ask`) to contact `id` went out
+  /// since `since`, oldest first, leaving out message `excluding`. A message
+  /// whose body may have gone (`in_data`, `uncertain`) counts.
+  public func asks(toContact id: Int64, since: Date, excluding: Int64? = nil) throws(StoreError) -> [Date] {
+    try read { db in
+      try String.fetchAll(
+        db,
+        sql: """
+          SELECT coalesce(sent_at, updated_at) AS at FROM messages
+          WHERE contact_id = ? AND purpose = 'ask' AND id <> ? AND state IN ('sent', 'in_data', 'uncertain')
+            AND coalesce(sent_at, updated_at) >= ?
+          ORDER BY at
+          """, arguments: [id, excluding ?? -1, Timestamp.format(since)]
+      ).compactMap(Timestamp.parse)
+    }
+  }
+
+  /// A value kept in the store (`paused_until`), or nil.
+  public func setting(_ name: String) throws(StoreError) -> String? {
+    try read { db in
+      try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE name = ?", arguments: [name])
+    }
+  }
+
+  /// Sets (or, with nil, removes) a value kept in the store.
+  public func setSetting(_ name: String, to value: String?) throws(StoreError) {
+    try write { db in
+      if let value {
+        try db.execute(
+          sql: "INSERT OR REPLACE INTO store_settings (name, value) VALUES (?, ?)", arguments: [name, value])
+      } else {
+        try db.execute(sql: "DELETE FROM store_settings WHERE name = ?", arguments: [name])
+      }
+    }
+  }
+}
