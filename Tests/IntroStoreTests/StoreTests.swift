@@ -11,7 +11,7 @@ struct StoreTests {
     let store = try Store(path: dir.file("data/intro.sqlite"))
     #expect(
       try store.appliedMigrations() == [
-        "v1-contacts-referrals-messages", "v2-store-settings", "v3-delivery-journal",
+        "v1-contacts-referrals-messages", "v2-store-settings", "v3-delivery-journal", "v4-reminders",
       ])
     #expect(try store.integrityCheck() == ["ok"])
     _ = try store.addContact(ContactInput(email: "Chris@Example.com", normalizedEmail: "Chris@example.com"))

@@ -78,7 +78,7 @@ enum ReminderConfig {
       guard let triggerName = try reader.string("trigger") else {
         throw reader.error(
           "rule '\(name)' has no trigger", at: "name",
-          fix: "trigger = one of \(ReminderRule.Trigger.names.joined(separator: ", "))")
+          fix: "trigger = one of \(ReminderRule.Trigger.allNames.joined(separator: ", "))")
       }
       let stage = try reader.string("stage").map { text throws(ConfigError) in
         guard let stage = ReferralStage(rawValue: text) else {
@@ -103,7 +103,7 @@ enum ReminderConfig {
       default:
         throw reader.error(
           "'\(triggerName)' is not a trigger", at: "trigger",
-          fix: "one of \(ReminderRule.Trigger.names.joined(separator: ", "))")
+          fix: "one of \(ReminderRule.Trigger.allNames.joined(separator: ", "))")
       }
       let delay = try Self.days(&reader, "delay")
       let to = try reader.string("to") ?? "client"

@@ -34,7 +34,8 @@ public struct ReminderRule: Sendable, Equatable {
       }
     }
 
-    static let names = [
+    /// Every trigger's spelling, for errors and documentation.
+    public static let allNames = [
       "promised_date_passed", "stage_entered", "days_in_stage", "days_since_sale", "days_since_contact",
     ]
   }

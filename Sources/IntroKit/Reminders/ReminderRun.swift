@@ -14,7 +14,8 @@ public struct ReminderPlan: Sendable {
 
 /// What `intro remind --send` recorded before sending.
 public struct ReminderFiring: Sendable {
-  /// The messages to deliver: new firings', the digest, and reminders an earlier run left.
+  /// The messages to deliver: new firings', the digest, reminders an earlier
+  /// run left, and every deferred message that is due.
   public var messageIDs: [Int64]
   /// Firings recorded by this run (client emails, rep tasks, the digest).
   public var fired: Int
@@ -97,9 +98,12 @@ public struct ReminderEngine: Sendable {
     }
     let recorded = try store.recordFirings(
       firings, tasks: digest == nil ? [] : tasks, digest: digest, command: command, now: now)
-    let left = try store.unsentReminderMessages(now: now)
+    // Reminders an earlier run left, and every deferred message that is due
+    // (from 'intro send' batches too): one cron line keeps everything moving.
+    let left = try store.unsentReminderMessages(now: now) + store.dueMessages(now: now)
     var ids = recorded.messageIDs
-    for id in left where !ids.contains(id) { ids.append(id) }
+    var seen = Set(ids)
+    for id in left where seen.insert(id).inserted { ids.append(id) }
     return ReminderFiring(messageIDs: ids, fired: recorded.fired.count, problems: problems)
   }
 

@@ -69,7 +69,7 @@ public struct WorkCalendar: Sendable {
     return date
   }
 
-  /// Whether `date` is inside working time.
+  /// Whether `date` is inside working time (a pause aside).
   public func isWorkingTime(_ date: Date) -> Bool { nextWorkingSlot(atOrAfter: date) == date }
 
   /// Why `date` is not working time, for `intro due`; nil when it is.
@@ -94,9 +94,10 @@ public struct WorkCalendar: Sendable {
     return count
   }
 
+  /// A pause holds reminders back but does not move when they were due: a
+  /// reminder due during a pause is late once the pause ends, and says so.
   private func isWorkingDay(_ day: String) -> Bool {
-    if let pausedUntil, day < pausedUntil { return false }
-    return settings.workingDays.contains(weekday(day)) && !settings.holidays.contains(day)
+    settings.workingDays.contains(weekday(day)) && !settings.holidays.contains(day)
   }
 
   /// ISO weekday of a local date: 1 = Monday … 7 = Sunday.

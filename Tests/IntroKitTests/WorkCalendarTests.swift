@@ -1,0 +1,66 @@
+import Foundation
+import IntroKit
+import Testing
+
+/// The rep's calendar: local days, working windows, DST gaps and overlaps.
+@Suite("Working time in the rep's zone")
+struct WorkCalendarTests {
+  func calendar(
+    _ zone: String, days: Set<Int> = [1, 2, 3, 4, 5], hours: ClosedRange<Int> = 540...1050,
+    holidays: Set<String> = [], paused: String? = nil
+  ) throws -> WorkCalendar {
+    var settings = ScheduleSettings()
+    settings.timeZone = zone
+    settings.workingDays = days
+    settings.workingHours = hours
+    settings.holidays = holidays
+    return try WorkCalendar(settings, pausedUntil: paused)
+  }
+
+  func utc(_ text: String) throws -> Date {
+    try #require(ISO8601DateFormatter().date(from: text))
+  }
+
+  @Test func aDayLaterIsTheSameLocalTimeAcrossTheClockChange() throws {
+    let london = try calendar("Europe/London")
+    // Saturday 09:00 GMT, the day before clocks go forward.
+    let before = try utc("2026-03-28T09:00:00Z")
+    #expect(london.adding(days: 1, to: before) == (try utc("2026-03-29T08:00:00Z")))
+  }
+
+  @Test(arguments: [
+    // A local time that does not exist moves forward by the gap.
+    ("Europe/London", "2026-03-29", 90, "2026-03-29T01:30:00Z"),
+    ("America/New_York", "2026-03-08", 150, "2026-03-08T07:30:00Z"),
+    // A local time that happens twice is the first one.
+    ("Europe/London", "2026-10-25", 90, "2026-10-25T00:30:00Z"),
+    ("America/New_York", "2026-11-01", 90, "2026-11-01T05:30:00Z"),
+  ])
+  func aTimeInAGapOrAnOverlapHasOneDefinedInstant(zone: String, day: String, minutes: Int, expected: String)
+    throws
+  {
+    let calendar = try calendar(zone)
+    #expect(calendar.instant(localDate: day, minutes: minutes) == (try utc(expected)))
+  }
+
+  @Test func weekendsAndHolidaysMoveTheSlotToTheNextWorkingMorningAndAPauseHoldsIt() throws {
+    let london = try calendar("Europe/London", holidays: ["2026-12-25"], paused: nil)
+    // Thursday 24 Dec, 18:00: after hours; Friday is a holiday; then the weekend.
+    #expect(
+      london.nextWorkingSlot(atOrAfter: try utc("2026-12-24T18:00:00Z")) == (try utc("2026-12-28T09:00:00Z")))
+    #expect(london.whyNotWorking(try utc("2026-12-25T10:00:00Z")) == "a holiday (2026-12-25)")
+    // A pause holds reminders back; it does not move when they were due.
+    let paused = try calendar("Europe/London", paused: "2026-12-31")
+    #expect(paused.whyNotWorking(try utc("2026-12-29T10:00:00Z")) == "paused until 2026-12-31")
+    #expect(paused.whyNotWorking(try utc("2026-12-31T10:00:00Z")) == nil)
+  }
+
+  @Test func lateMeansMoreThanOneWorkingDayAfterTheSlot() throws {
+    let london = try calendar("Europe/London")
+    let monday = try utc("2026-12-21T09:00:00Z")
+    #expect(london.workingDays(from: monday, to: try utc("2026-12-22T16:00:00Z")) == 1)
+    #expect(london.workingDays(from: monday, to: try utc("2026-12-23T10:00:00Z")) == 2)
+    // Friday to Monday is one working day: the weekend does not count.
+    #expect(london.workingDays(from: try utc("2026-12-18T09:00:00Z"), to: monday) == 1)
+  }
+}
