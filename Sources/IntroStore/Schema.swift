@@ -150,9 +150,10 @@ enum Schema {
           """)
     }
     migrator.registerMigration("v4-reminders") { db in
-      // Reminders: when each firing was due and whether it went out late, why
-      // one was cancelled; a message's purpose (an ask or a thank-you, which
-      // the fatigue guard counts and which become touches when sent).
+      // Reminders: when each firing was due and whether it went out late; a
+      // message's purpose (an ask or a thank-you, which the fatigue guard
+      // counts and which become touches when sent); and the indexes the
+      // report's period filters need.
       try db.execute(
         sql: """
           ALTER TABLE reminder_firings ADD COLUMN due_at TEXT;
@@ -160,6 +161,10 @@ enum Schema {
           CREATE INDEX reminder_firings_message ON reminder_firings(message_id);
           ALTER TABLE messages ADD COLUMN purpose TEXT;
           CREATE INDEX messages_contact ON messages(contact_id);
+          CREATE INDEX messages_created ON messages(created_at);
+          CREATE INDEX referrals_created ON referrals(created_at);
+          CREATE INDEX referral_stage_changes_changed ON referral_stage_changes(changed_at);
+          CREATE INDEX reminder_firings_fired ON reminder_firings(fired_at);
           """)
     }
     return migrator

@@ -16,8 +16,8 @@ struct Intro: ParsableCommand {
       """,
     subcommands: [
       Init.self, ContactCommand.self, ReferralCommand.self, Touch.self, Render.self, Templates.self,
-      Send.self, Due.self, Remind.self, Pause.self, Resume.self, Log.self, Resolve.self, Deliver.self,
-      Doctor.self,
+      Send.self, Due.self, Remind.self, Pause.self, Resume.self, Log.self, Resolve.self, Report.self,
+      Deliver.self, Doctor.self,
     ]
   )
 }

@@ -4,8 +4,12 @@ public import IntroStore
 extension Store {
   /// Stores one batch of `count` small messages, to `client0@example.org` and
   /// on, and returns their ids in order.
-  public func recordTestBatch(count: Int, recipientPrefix: String = "client") throws -> [Int64] {
-    let recorder = try recordBatch(template: "thank-you", command: "intro send", audience: "--csv x") {
+  public func recordTestBatch(count: Int, recipientPrefix: String = "client", now: Date = Date()) throws
+    -> [Int64]
+  {
+    let recorder = try recordBatch(
+      template: "thank-you", command: "intro send", audience: "--csv x", now: now
+    ) {
       recorder in
       for number in 0..<count {
         let recipient = "\(recipientPrefix)\(number)@example.org"

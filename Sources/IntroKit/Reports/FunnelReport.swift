@@ -1,0 +1,270 @@
+import Foundation
+public import IntroStore
+
+/// `intro report`: is asking for introductions working? The JSON keys are
+/// stable (documented in the README and pinned by a test).
+public struct FunnelReport: Sendable, Codable, Equatable {
+  public struct Period: Sendable, Codable, Equatable {
+    /// `YYYY-MM-DD`, inclusive; nil for "from the start".
+    public var since: String?
+    /// `YYYY-MM-DD`, inclusive; nil for "until now".
+    public var until: String?
+  }
+
+  /// One step of the funnel: how many of the period's referrals reached it (in order).
+  public struct Step: Sendable, Codable, Equatable {
+    public var stage: String
+    public var count: Int
+    /// Of those that reached the step before, the share that reached this one.
+    public var stepRate: Double
+    /// Of all asked, the share that reached this one.
+    public var cumulativeRate: Double
+  }
+
+  public struct Cohort: Sendable, Codable, Equatable {
+    /// `YYYY-MM`, the month of the ask.
+    public var month: String
+    public var asked: Int
+    public var won: Int
+    public var rate: Double
+  }
+
+  /// Days spent in a stage: `closed` stays ended when the referral moved on; `open` ones still run.
+  public struct Duration: Sendable, Codable, Equatable {
+    public var stage: String
+    public var status: String
+    public var count: Int
+    public var medianDays: Double
+    public var p90Days: Double
+  }
+
+  public struct Summary: Sendable, Codable, Equatable {
+    public var count: Int
+    public var medianDays: Double
+    public var p90Days: Double
+  }
+
+  public struct OnTime: Sendable, Codable, Equatable {
+    /// Referrals with a promised date that has passed, or that were introduced.
+    public var promised: Int
+    /// Of those, introduced by the promised date.
+    public var onTime: Int
+    public var rate: Double
+  }
+
+  public struct Introducer: Sendable, Codable, Equatable {
+    public var name: String
+    public var email: String
+    public var introductions: Int
+    public var won: Int
+  }
+
+  public struct Asked: Sendable, Codable, Equatable {
+    public var name: String
+    public var email: String
+    public var asks: Int
+  }
+
+  public struct Mail: Sendable, Codable, Equatable {
+    public var sent, deferred, failed, uncertain, suppressed, waiting: Int
+    public var failuresByCode: [CodeCount]
+  }
+
+  public struct CodeCount: Sendable, Codable, Equatable {
+    /// The SMTP reply code of the last attempt; nil when the relay never answered.
+    public var code: Int?
+    public var count: Int
+  }
+
+  public struct ReminderOutcome: Sendable, Codable, Equatable {
+    public var rule: String
+    public var fired: Int
+    /// Reminders about a referral whose referral moved on within 7 days.
+    public var followedWithin7Days: Int
+  }
+
+  public struct Week: Sendable, Codable, Equatable {
+    /// The Monday that starts the week, `YYYY-MM-DD`.
+    public var week: String
+    public var asks: Int
+    public var wins: Int
+  }
+
+  public var period: Period
+  public var funnel: [Step]
+  public var lost: Int
+  public var stalled: Int
+  /// Referrals still moving (not won, lost or stalled) and those that ended.
+  public var open: Int
+  public var closed: Int
+  public var cohorts: [Cohort]
+  public var stageDays: [Duration]
+  public var askToIntroduction: Summary
+  public var onTime: OnTime
+  public var topIntroducers: [Introducer]
+  public var mostAsked: [Asked]
+  public var mail: Mail
+  public var reminders: [ReminderOutcome]
+  public var weeks: [Week]
+
+  /// The sections `--csv --section NAME` can print.
+  public static let sections = [
+    "funnel", "cohorts", "stage-days", "introducers", "most-asked", "mail", "failures", "reminders", "weeks",
+  ]
+
+  /// The report of the referrals asked and the messages made in `[since, until]` (local dates, inclusive).
+  public static func make(store: Store, since: String?, until: String?, now: Date = Date()) throws(StoreError)
+    -> FunnelReport
+  {
+    let start = since.flatMap(Self.day) ?? Date(timeIntervalSince1970: 0)
+    let end = until.flatMap(Self.day)?.addingTimeInterval(86_400) ?? now.addingTimeInterval(1)
+    let facts = try store.reportFacts(since: start, until: end, now: now)
+    return FunnelReport(facts, period: Period(since: since, until: until), now: min(now, end))
+  }
+
+  init(_ facts: ReportFacts, period: Period, now: Date) {
+    self.period = period
+    let referrals = facts.referrals
+    var counts = Array(repeating: 0, count: mainPath.count)
+    for referral in referrals {
+      for rank in 0...min(referral.reached, mainPath.count - 1) { counts[rank] += 1 }
+    }
+    funnel = mainPath.indices.map { index in
+      Step(
+        stage: mainPath[index].rawValue, count: counts[index],
+        stepRate: Self.rate(counts[index], index == 0 ? counts[0] : counts[index - 1]),
+        cumulativeRate: Self.rate(counts[index], counts[0]))
+    }
+    lost = referrals.filter { $0.stage == .lost }.count
+    stalled = referrals.filter { $0.stage == .stalled }.count
+    closed = referrals.filter { [.won, .lost, .stalled].contains($0.stage) }.count
+    open = referrals.count - closed
+
+    var byMonth: [String: (asked: Int, won: Int)] = [:]
+    for referral in referrals {
+      let month = String(Self.dayText(referral.askedAt).prefix(7))
+      byMonth[month, default: (0, 0)].asked += 1
+      if referral.reached >= 4 { byMonth[month, default: (0, 0)].won += 1 }
+    }
+    cohorts = byMonth.keys.sorted().map { month in
+      let value = byMonth[month] ?? (0, 0)
+      return Cohort(month: month, asked: value.asked, won: value.won, rate: Self.rate(value.won, value.asked))
+    }
+
+    var stays: [String: [Double]] = [:]
+    for stay in facts.stays {
+      stays["\(stay.stage.rawValue)|\(stay.closed ? "closed" : "open")", default: []].append(stay.days)
+    }
+    stageDays = ReferralStage.allCases.flatMap { stage in
+      ["closed", "open"].compactMap { status -> Duration? in
+        guard let days = stays["\(stage.rawValue)|\(status)"], !days.isEmpty else { return nil }
+        let summary = Self.summary(days)
+        return Duration(
+          stage: stage.rawValue, status: status, count: days.count, medianDays: summary.medianDays,
+          p90Days: summary.p90Days)
+      }
+    }
+    askToIntroduction = Self.summary(
+      referrals.compactMap { referral in
+        referral.introducedAt.map { $0.timeIntervalSince(referral.askedAt) / 86_400 }
+      })
+
+    let today = Self.dayText(now)
+    let promised = referrals.filter { referral in
+      guard let date = referral.promisedBy else { return false }
+      return date < today || referral.introducedAt != nil
+    }
+    let madeInTime = promised.filter { referral in
+      guard let date = referral.promisedBy, let made = referral.introducedAt else { return false }
+      return Self.dayText(made) <= date
+    }.count
+    onTime = OnTime(promised: promised.count, onTime: madeInTime, rate: Self.rate(madeInTime, promised.count))
+
+    var made: [Int64: (introductions: Int, won: Int)] = [:]
+    for referral in referrals where referral.reached >= 2 {
+      made[referral.introducerID, default: (0, 0)].introductions += 1
+      if referral.reached >= 4 { made[referral.introducerID, default: (0, 0)].won += 1 }
+    }
+    func person(_ id: Int64) -> (String, String) {
+      let found = facts.people[id]
+      return (found?.name ?? found?.email ?? "contact \(id)", found?.email ?? "")
+    }
+    topIntroducers = made.sorted {
+      ($1.value.introductions, $1.value.won, $0.key) < ($0.value.introductions, $0.value.won, $1.key)
+    }
+    .prefix(10).map { id, value in
+      let (name, email) = person(id)
+      return Introducer(name: name, email: email, introductions: value.introductions, won: value.won)
+    }
+    mostAsked = facts.asksByClient.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map {
+      id, asks in
+      let (name, email) = person(id)
+      return Asked(name: name, email: email, asks: asks)
+    }
+
+    let states = facts.messageStates
+    mail = Mail(
+      sent: states["sent"] ?? 0, deferred: states["deferred"] ?? 0, failed: states["failed"] ?? 0,
+      uncertain: states["uncertain"] ?? 0, suppressed: states["suppressed"] ?? 0,
+      waiting: (states["pending"] ?? 0) + (states["sending"] ?? 0) + (states["in_data"] ?? 0),
+      failuresByCode: facts.failureCodes.sorted { ($1.value, $0.key ?? 0) < ($0.value, $1.key ?? 0) }.map {
+        CodeCount(code: $0.key, count: $0.value)
+      })
+
+    var byRule: [String: (fired: Int, followed: Int)] = [:]
+    for firing in facts.firings {
+      byRule[firing.rule, default: (0, 0)].fired += 1
+      if firing.followed == true { byRule[firing.rule, default: (0, 0)].followed += 1 }
+    }
+    reminders = byRule.keys.sorted().map { rule in
+      ReminderOutcome(
+        rule: rule, fired: byRule[rule]?.fired ?? 0, followedWithin7Days: byRule[rule]?.followed ?? 0)
+    }
+
+    var weekly: [String: (asks: Int, wins: Int)] = [:]
+    for referral in referrals { weekly[Self.monday(referral.askedAt), default: (0, 0)].asks += 1 }
+    for win in facts.wins { weekly[Self.monday(win), default: (0, 0)].wins += 1 }
+    weeks = weekly.keys.sorted().map {
+      Week(week: $0, asks: weekly[$0]?.asks ?? 0, wins: weekly[$0]?.wins ?? 0)
+    }
+  }
+
+  /// `part / whole` to three decimals; 0 when there is nothing to divide.
+  static func rate(_ part: Int, _ whole: Int) -> Double {
+    whole == 0 ? 0 : (Double(part) / Double(whole) * 1000).rounded() / 1000
+  }
+
+  /// Median and 90th percentile (nearest rank), in days to one decimal.
+  static func summary(_ values: [Double]) -> Summary {
+    guard !values.isEmpty else { return Summary(count: 0, medianDays: 0, p90Days: 0) }
+    let sorted = values.sorted()
+    let median =
+      sorted.count % 2 == 1
+      ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    let p90 = sorted[max(0, Int((0.9 * Double(sorted.count)).rounded(.up)) - 1)]
+    return Summary(
+      count: values.count, medianDays: (median * 10).rounded() / 10, p90Days: (p90 * 10).rounded() / 10)
+  }
+
+  private static let utc: Calendar = {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+    return calendar
+  }()
+
+  static func day(_ text: String) -> Date? {
+    let parts = text.split(separator: "-").compactMap { Int($0) }
+    guard parts.count == 3 else { return nil }
+    return utc.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+  }
+
+  static func dayText(_ date: Date) -> String {
+    let parts = utc.dateComponents([.year, .month, .day], from: date)
+    return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+  }
+
+  static func monday(_ date: Date) -> String {
+    let weekday = utc.component(.weekday, from: date)
+    return dayText(date.addingTimeInterval(-Double((weekday + 5) % 7) * 86_400))
+  }
+}
