@@ -5,7 +5,7 @@ DEMO := $(CURDIR)/.demo
 
 BENCH_DATA := .build/blurb-bench
 
-.PHONY: all build test lint demo release spec import-check bench bench-send templates clean
+.PHONY: all build test lint demo release spec import-check bench bench-send bench-report templates clean
 
 all: build
 
@@ -56,6 +56,10 @@ bench-send: release
 	@.ci/deps.sh test
 	$(SWIFT) build -c release --package-path Benchmarks --product send-floor
 	Benchmarks/send/send-bench.sh 10000 5
+
+## bench-report: intro report on 100,000 referrals and 1,000,000 messages (release build), target < 1 s.
+bench-report: release
+	python3 Benchmarks/report/report-bench.py .build/release/intro 5
 
 ## templates: regenerate the built-in templates compiled into intro after editing Templates/.
 templates:

@@ -47,7 +47,8 @@ let package = Package(
     .testTarget(name: "IntroTemplatesTests", dependencies: ["IntroTemplates", "TestSupport"]),
     .testTarget(name: "IntroMailTests", dependencies: ["IntroMail", "TestSupport"]),
     .testTarget(name: "IntroSMTPTests", dependencies: ["IntroSMTP", "IntroMail", "TestSupport"]),
-    .testTarget(name: "IntroKitTests", dependencies: ["IntroKit", "IntroStore", "TestSupport"]),
+    .testTarget(
+      name: "IntroKitTests", dependencies: ["IntroKit", "IntroStore", "TestSupport"], exclude: ["Golden"]),
     .testTarget(name: "IntroStoreTests", dependencies: ["IntroStore", "TestSupport"]),
     .testTarget(name: "IntroCLITests", dependencies: ["TestSupport"]),
   ],

@@ -7,8 +7,9 @@ set -euo pipefail
 want=${1:-test}
 apt_packages=(libcurl4-openssl-dev pkg-config)
 if [ "$want" = test ]; then
-  # openssl makes the throwaway test CA; postfix brings smtp-sink, the fault-injecting test server.
-  apt_packages+=(openssl postfix)
+  # openssl makes the throwaway test CA; postfix brings smtp-sink, the fault-injecting test server;
+  # chromium (with a font) renders the report page, as a reader's browser would.
+  apt_packages+=(openssl postfix chromium fonts-dejavu-core)
 fi
 
 sudo=""
@@ -37,8 +38,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$want" = test ]; then
-  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
-    echo "installing Python package: aiosmtpd"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
-  fi
+  for module in aiosmtpd:aiosmtpd websocket:websocket-client; do
+    if ! python3 -c "import ${module%%:*}" 2>/dev/null; then
+      echo "installing Python package: ${module#*:}"
+      python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${module#*:}"
+    fi
+  done
 fi

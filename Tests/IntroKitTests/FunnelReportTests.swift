@@ -57,7 +57,34 @@ struct FunnelReportTests {
       AttemptRecord(
         startedAt: Date(), finishedAt: Date(), outcome: "permanent", stage: "rcpt-to", smtpCode: code)
     }
+    // An ask to Ann, sent on 25 November; a nudge about R2 fired the day before its introduction.
+    let asked = try #require(
+      try store.recordBatch(
+        template: "intro-request", command: "intro send", audience: "--to ann", now: try day("2026-11-25")
+      ) {
+        recorder in
+        try recorder.add(
+          NewMessage(
+            recipient: "ann@example.com", recipientKey: "ann@example.com", sender: "rep@example.com",
+            messageID: "ask.1@example.com", idempotencyKey: "ask-ann", template: "intro-request",
+            subject: "A question",
+            body: Array("Subject: A question\r\n\r\nHi\r\n".utf8), contactID: ann, purpose: .ask))
+        return true
+      })
+    _ = try store.recordFirings(
+      [
+        NewFiring(
+          key: FiringKey(rule: "late-introduction", subject: "referral:2", occurrence: "2026-11-12"),
+          dueAt: try day("2026-11-14"), late: false, message: nil)
+      ],
+      tasks: [], digest: nil, command: "intro remind --send", now: try day("2026-11-14"))
+    let sentAt = try day("2026-11-25")
     try store.record([
+      .finished(
+        id: asked.messageIDs[0], state: .sent,
+        attempt: AttemptRecord(startedAt: sentAt, finishedAt: sentAt, outcome: "delivered"),
+        nextAttemptAt: nil,
+        note: nil),
       .finished(id: ids[0], state: .sent, attempt: attempt(250), nextAttemptAt: nil, note: nil),
       .finished(id: ids[1], state: .failed, attempt: attempt(550), nextAttemptAt: nil, note: "rejected"),
       .finished(id: ids[2], state: .deferred, attempt: attempt(451), nextAttemptAt: Date(), note: "later"),
@@ -104,8 +131,27 @@ struct FunnelReportTests {
     #expect(report.onTime == .init(promised: 2, onTime: 1, rate: 0.5))
     #expect(
       report.topIntroducers == [.init(name: "Ann Ng", email: "ann@example.com", introductions: 2, won: 1)])
-    #expect(report.mail.sent == 1 && report.mail.failed == 1 && report.mail.deferred == 1)
+    #expect(report.mail.sent == 2 && report.mail.failed == 1 && report.mail.deferred == 1)
+    #expect(report.mostAsked == [.init(name: "Ann Ng", email: "ann@example.com", asks: 1)])
+    #expect(report.reminders == [.init(rule: "late-introduction", fired: 1, followedWithin7Days: 1)])
     #expect(report.mail.failuresByCode == [.init(code: 550, count: 1)])
+  }
+
+  @Test func theJSONKeysAndValuesMatchTheGoldenFile() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let report = try FunnelReport.make(
+      store: try craftedStore(dir), since: nil, until: nil, now: try day("2026-12-01"))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let json = String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+    let golden = TestFiles.repository.appendingPathComponent("Tests/IntroKitTests/Golden/report.json").path
+    if ProcessInfo.processInfo.environment["INTRO_UPDATE_GOLDEN"] == "1" {
+      try json.write(toFile: golden, atomically: true, encoding: .utf8)
+    }
+
+    #expect(
+      json == (try String(contentsOfFile: golden, encoding: .utf8)), "INTRO_UPDATE_GOLDEN=1 rewrites it")
   }
 
   @Test func aPeriodKeepsOnlyTheReferralsAskedInIt() throws {

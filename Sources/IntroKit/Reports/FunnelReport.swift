@@ -9,6 +9,13 @@ public struct FunnelReport: Sendable, Codable, Equatable {
     public var since: String?
     /// `YYYY-MM-DD`, inclusive; nil for "until now".
     public var until: String?
+
+    // Every key is written, null included: the JSON's keys never change.
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(since, forKey: .since)
+      try container.encode(until, forKey: .until)
+    }
   }
 
   /// One step of the funnel: how many of the period's referrals reached it (in order).
@@ -74,6 +81,12 @@ public struct FunnelReport: Sendable, Codable, Equatable {
     /// The SMTP reply code of the last attempt; nil when the relay never answered.
     public var code: Int?
     public var count: Int
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(code, forKey: .code)
+      try container.encode(count, forKey: .count)
+    }
   }
 
   public struct ReminderOutcome: Sendable, Codable, Equatable {

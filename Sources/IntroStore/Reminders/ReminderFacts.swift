@@ -253,7 +253,7 @@ extension Store {
       try String.fetchAll(
         db,
         sql: """
-          SELECT coalesce(sent_at, updated_at) AS at FROM messages
+          SELECT coalesce(sent_at, updated_at) AS at FROM messages INDEXED BY messages_asks
           WHERE contact_id = ? AND purpose = 'ask' AND id <> ? AND state IN ('sent', 'in_data', 'uncertain')
             AND coalesce(sent_at, updated_at) >= ?
           ORDER BY at

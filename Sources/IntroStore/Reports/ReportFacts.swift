@@ -54,70 +54,86 @@ public let mainPath: [ReferralStage] = [.asked, .promised, .introduced, .meeting
 
 extension Store {
   /// The report's rows for referrals asked and messages made from `since` up to (not including) `until`.
+  ///
+  /// A few plain scans, grouped in Swift: every stage change in row order (a
+  /// referral's changes are written in order), the period's referrals, and
+  /// index-only counts of the messages. Window functions and correlated
+  /// subqueries over the same rows took 8 s on 100,000 referrals; this, well under one.
   public func reportFacts(since: Date, until: Date, now: Date = Date()) throws(StoreError) -> ReportFacts {
     let from = Timestamp.format(since)
     let to = Timestamp.format(until)
-    let clock = Timestamp.format(now)
-    let rank = """
-      CASE c.to_stage WHEN 'asked' THEN 0 WHEN 'promised' THEN 1 WHEN 'introduced' THEN 2
-        WHEN 'meeting' THEN 3 WHEN 'won' THEN 4 ELSE -1 END
-      """
     return try read { db in
       var facts = ReportFacts()
+      var index: [Int64: Int] = [:]
       let referrals = try Row.fetchCursor(
         db,
         sql: """
-          SELECT r.id, r.introducer_id, r.stage, r.created_at, r.promised_by,
-            max(\(rank)) AS reached,
-            min(CASE WHEN \(rank) >= 2 THEN c.changed_at END) AS introduced_at,
-            min(CASE WHEN c.to_stage = 'won' THEN c.changed_at END) AS won_at
-          FROM referrals r LEFT JOIN referral_stage_changes c ON c.referral_id = r.id
-          WHERE r.created_at >= ? AND r.created_at < ?
-          GROUP BY r.id
+          SELECT id, introducer_id, stage, created_at, promised_by FROM referrals
+          WHERE created_at >= ? AND created_at < ?
           """, arguments: [from, to])
       while let row = try referrals.next() {
-        let stage = ReferralStage(rawValue: row["stage"]) ?? .asked
-        let reached: Int? = row["reached"]
+        let stage = ReferralStage(rawValue: row[2]) ?? .asked
+        let id: Int64 = row[0]
+        index[id] = facts.referrals.count
         facts.referrals.append(
           ReportFacts.ReferralRow(
-            id: row["id"], introducerID: row["introducer_id"], stage: stage,
-            askedAt: Timestamp.parse(row["created_at"]) ?? since, promisedBy: row["promised_by"],
-            reached: max(reached ?? 0, mainPath.firstIndex(of: stage) ?? 0),
-            introducedAt: (row["introduced_at"] as String?).flatMap(Timestamp.parse),
-            wonAt: (row["won_at"] as String?).flatMap(Timestamp.parse)))
+            id: id, introducerID: row[1], stage: stage, askedAt: Timestamp.parse(row[3]) ?? since,
+            promisedBy: row[4], reached: mainPath.firstIndex(of: stage) ?? 0, introducedAt: nil, wonAt: nil))
       }
-      // Each stay: from a change to the next change of the same referral (or now, while open).
-      let stays = try Row.fetchCursor(
+      // Stays and reach from the changes, one referral's changes after another.
+      var current: (referral: Int64, stage: ReferralStage, at: Date)?
+      func close(at end: Date?) {
+        guard let open = current else { return }
+        let days = ((end ?? now).timeIntervalSince(open.at)) / 86_400
+        facts.stays.append(ReportFacts.StageStay(stage: open.stage, days: max(0, days), closed: end != nil))
+      }
+      let changes = try Row.fetchCursor(
         db,
         sql: """
-          SELECT c.to_stage, julianday(coalesce(
-              lead(c.changed_at) OVER (PARTITION BY c.referral_id ORDER BY c.changed_at, c.id), ?))
-            - julianday(c.changed_at) AS days,
-            lead(c.changed_at) OVER (PARTITION BY c.referral_id ORDER BY c.changed_at, c.id) IS NOT NULL AS closed
-          FROM referral_stage_changes c JOIN referrals r ON r.id = c.referral_id
-          WHERE r.created_at >= ? AND r.created_at < ? AND coalesce(c.from_stage, '') <> c.to_stage
-          """, arguments: [clock, from, to])
-      while let row = try stays.next() {
-        guard let stage = ReferralStage(rawValue: row[0]) else { continue }
-        facts.stays.append(ReportFacts.StageStay(stage: stage, days: max(0, row[1] ?? 0), closed: row[2]))
+          SELECT referral_id, from_stage, to_stage, changed_at FROM referral_stage_changes
+          ORDER BY referral_id, id
+          """)
+      while let row = try changes.next() {
+        let referral: Int64 = row[0]
+        let to: String = row[2]
+        let at = Timestamp.parse(row[3]) ?? since
+        if to == "won", (row[1] as String?) != "won", at >= since, at < until { facts.wins.append(at) }
+        guard let position = index[referral] else { continue }
+        if current?.referral != referral {
+          close(at: nil)
+          current = nil
+        }
+        guard (row[1] as String?) != to, let stage = ReferralStage(rawValue: to) else { continue }
+        close(at: at)
+        current = (referral, stage, at)
+        if let rank = mainPath.firstIndex(of: stage) {
+          facts.referrals[position].reached = max(facts.referrals[position].reached, rank)
+          if rank >= 2, facts.referrals[position].introducedAt == nil {
+            facts.referrals[position].introducedAt = at
+          }
+          if stage == .won, facts.referrals[position].wonAt == nil { facts.referrals[position].wonAt = at }
+        }
       }
+      close(at: nil)
       let states = try Row.fetchCursor(
         db,
-        sql: "SELECT state, count(*) FROM messages WHERE created_at >= ? AND created_at < ? GROUP BY state",
-        arguments: [from, to])
+        sql: """
+          SELECT state, count(*) FROM messages INDEXED BY messages_created_state
+          WHERE created_at >= ? AND created_at < ? GROUP BY state
+          """, arguments: [from, to])
       while let row = try states.next() { facts.messageStates[row[0]] = row[1] }
       let failures = try Row.fetchCursor(
         db,
         sql: """
-          SELECT (SELECT a.smtp_code FROM delivery_attempts a WHERE a.message_id = m.id ORDER BY a.id DESC LIMIT 1),
-            count(*)
-          FROM messages m WHERE m.state = 'failed' AND m.created_at >= ? AND m.created_at < ? GROUP BY 1
+          SELECT a.smtp_code, count(*) FROM messages m
+          LEFT JOIN delivery_attempts a ON a.id = (SELECT max(id) FROM delivery_attempts WHERE message_id = m.id)
+          WHERE m.state = 'failed' AND m.created_at >= ? AND m.created_at < ? GROUP BY 1
           """, arguments: [from, to])
       while let row = try failures.next() { facts.failureCodes[row[0] as Int?] = row[1] }
       let asks = try Row.fetchCursor(
         db,
         sql: """
-          SELECT contact_id, count(*) FROM messages
+          SELECT contact_id, count(*) FROM messages INDEXED BY messages_asks
           WHERE purpose = 'ask' AND contact_id IS NOT NULL AND state IN ('sent', 'uncertain', 'in_data')
             AND coalesce(sent_at, updated_at) >= ? AND coalesce(sent_at, updated_at) < ?
           GROUP BY contact_id
@@ -134,20 +150,10 @@ extension Store {
           FROM reminder_firings f WHERE f.fired_at >= ? AND f.fired_at < ? AND f.rule <> 'digest'
           """, arguments: [from, to])
       while let row = try firings.next() { facts.firings.append((row[0], row[1] as Bool?)) }
-      let wins = try String.fetchAll(
-        db,
-        sql: """
-          SELECT changed_at FROM referral_stage_changes
-          WHERE to_stage = 'won' AND coalesce(from_stage, '') <> 'won' AND changed_at >= ? AND changed_at < ?
-          """, arguments: [from, to])
-      facts.wins = wins.compactMap(Timestamp.parse)
-      let ids = Set(facts.referrals.map(\.introducerID)).union(facts.asksByClient.keys)
-      for id in ids {
-        if let row = try Row.fetchOne(
-          db, sql: "SELECT id, name, email FROM contacts WHERE id = ?", arguments: [id])
-        {
-          facts.people[id] = ReportFacts.Person(id: row["id"], name: row["name"], email: row["email"])
-        }
+      let people = try Row.fetchCursor(db, sql: "SELECT id, name, email FROM contacts")
+      while let row = try people.next() {
+        let id: Int64 = row[0]
+        facts.people[id] = ReportFacts.Person(id: id, name: row[1], email: row[2])
       }
       return facts
     }
