@@ -161,8 +161,9 @@ enum Schema {
           CREATE INDEX reminder_firings_message ON reminder_firings(message_id);
           ALTER TABLE messages ADD COLUMN purpose TEXT;
           CREATE INDEX messages_contact ON messages(contact_id);
-          CREATE INDEX messages_created_state ON messages(created_at, state);
-          CREATE INDEX messages_asks ON messages(contact_id, sent_at) WHERE purpose = 'ask';
+          DROP INDEX messages_state;
+          CREATE INDEX messages_state_created ON messages(state, created_at);
+          CREATE INDEX messages_asks ON messages(contact_id, state, sent_at, updated_at) WHERE purpose = 'ask';
           CREATE INDEX referrals_created ON referrals(created_at);
           CREATE INDEX reminder_firings_fired ON reminder_firings(fired_at);
           """)

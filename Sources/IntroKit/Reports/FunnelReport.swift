@@ -153,24 +153,32 @@ public struct FunnelReport: Sendable, Codable, Equatable {
     closed = referrals.filter { [.won, .lost, .stalled].contains($0.stage) }.count
     open = referrals.count - closed
 
-    var byMonth: [String: (asked: Int, won: Int)] = [:]
+    // Keyed by numbers, formatted once per key: a string per referral cost more than the SQL.
+    var byMonth: [Int: (asked: Int, won: Int)] = [:]
     for referral in referrals {
-      let month = String(Self.dayText(referral.askedAt).prefix(7))
+      let month = Self.monthKey(referral.askedAt)
       byMonth[month, default: (0, 0)].asked += 1
       if referral.reached >= 4 { byMonth[month, default: (0, 0)].won += 1 }
     }
     cohorts = byMonth.keys.sorted().map { month in
       let value = byMonth[month] ?? (0, 0)
-      return Cohort(month: month, asked: value.asked, won: value.won, rate: Self.rate(value.won, value.asked))
+      return Cohort(
+        month: String(format: "%04d-%02d", month / 100, month % 100), asked: value.asked, won: value.won,
+        rate: Self.rate(value.won, value.asked))
     }
 
-    var stays: [String: [Double]] = [:]
+    var stays: [ReferralStage: (closed: [Double], open: [Double])] = [:]
     for stay in facts.stays {
-      stays["\(stay.stage.rawValue)|\(stay.closed ? "closed" : "open")", default: []].append(stay.days)
+      if stay.closed {
+        stays[stay.stage, default: ([], [])].closed.append(stay.days)
+      } else {
+        stays[stay.stage, default: ([], [])].open.append(stay.days)
+      }
     }
     stageDays = ReferralStage.allCases.flatMap { stage in
       ["closed", "open"].compactMap { status -> Duration? in
-        guard let days = stays["\(stage.rawValue)|\(status)"], !days.isEmpty else { return nil }
+        let days = (status == "closed" ? stays[stage]?.closed : stays[stage]?.open) ?? []
+        guard !days.isEmpty else { return nil }
         let summary = Self.summary(days)
         return Duration(
           stage: stage.rawValue, status: status, count: days.count, medianDays: summary.medianDays,
@@ -234,11 +242,13 @@ public struct FunnelReport: Sendable, Codable, Equatable {
         rule: rule, fired: byRule[rule]?.fired ?? 0, followedWithin7Days: byRule[rule]?.followed ?? 0)
     }
 
-    var weekly: [String: (asks: Int, wins: Int)] = [:]
-    for referral in referrals { weekly[Self.monday(referral.askedAt), default: (0, 0)].asks += 1 }
-    for win in facts.wins { weekly[Self.monday(win), default: (0, 0)].wins += 1 }
-    weeks = weekly.keys.sorted().map {
-      Week(week: $0, asks: weekly[$0]?.asks ?? 0, wins: weekly[$0]?.wins ?? 0)
+    var weekly: [Int: (asks: Int, wins: Int)] = [:]
+    for referral in referrals { weekly[Self.mondayNumber(referral.askedAt), default: (0, 0)].asks += 1 }
+    for win in facts.wins { weekly[Self.mondayNumber(win), default: (0, 0)].wins += 1 }
+    weeks = weekly.keys.sorted().map { day in
+      Week(
+        week: Self.dayText(Date(timeIntervalSince1970: Double(day) * 86_400)), asks: weekly[day]?.asks ?? 0,
+        wins: weekly[day]?.wins ?? 0)
     }
   }
 
@@ -271,13 +281,30 @@ public struct FunnelReport: Sendable, Codable, Equatable {
     return utc.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
   }
 
+  /// `YYYY-MM-DD` in UTC, through libc: a Calendar per referral cost a second on 100,000.
   static func dayText(_ date: Date) -> String {
-    let parts = utc.dateComponents([.year, .month, .day], from: date)
-    return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    let parts = utcParts(date)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))"
   }
 
-  static func monday(_ date: Date) -> String {
-    let weekday = utc.component(.weekday, from: date)
-    return dayText(date.addingTimeInterval(-Double((weekday + 5) % 7) * 86_400))
+  /// The day number (days since 1970-01-01) of the Monday of `date`'s UTC week.
+  static func mondayNumber(_ date: Date) -> Int {
+    let day = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+    // 1970-01-01 was a Thursday: three days after a Monday.
+    return day - ((day % 7 + 7 + 3) % 7)
+  }
+
+  /// `year * 100 + month` of `date` in UTC.
+  static func monthKey(_ date: Date) -> Int {
+    let parts = utcParts(date)
+    return Int(parts.tm_year + 1900) * 100 + Int(parts.tm_mon + 1)
+  }
+
+  private static func utcParts(_ date: Date) -> tm {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return parts
   }
 }
