@@ -25,7 +25,9 @@ struct MustacheSpecTests {
   static func loadCases() throws -> [SpecCase] {
     var cases: [SpecCase] = []
     for file in files {
-      let path = try SharedFiles.path("mustache-spec/\(file).json")
+      let path = TestFiles.repository.appendingPathComponent(
+        "Tests/IntroTemplatesTests/MustacheSpec/\(file).json"
+      ).path
       let text = try String(contentsOfFile: path, encoding: .utf8)
       guard case .object(let root) = try TemplateValue(json: text), case .list(let tests)? = root["tests"]
       else {
