@@ -59,6 +59,13 @@ struct RemindFixture {
     holidays = ["2026-12-25"]
     """
 
+  /// Every hour of every day, in UTC: for tests about what fires, not when.
+  static let always = """
+    time_zone = "UTC"
+    working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    working_hours = ["00:00", "24:00"]
+    """
+
   static let lateNudge = """
     [[reminders]]
     name = "late-introduction"
@@ -135,11 +142,7 @@ struct RemindCommandTests {
     defer { sink.stop() }
     let rep = try RemindFixture(
       port: sink.port, stage: "promised",
-      schedule: """
-        time_zone = "UTC"
-        working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        working_hours = ["00:00", "24:00"]
-        """,
+      schedule: RemindFixture.always,
       rules: """
         [[reminders]]
         name = "progress-update"
@@ -303,11 +306,7 @@ struct RemindCommandTests {
     defer { sink.stop() }
     let rep = try RemindFixture(
       port: sink.port,
-      schedule: """
-        time_zone = "UTC"
-        working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        working_hours = ["00:00", "24:00"]
-        """,
+      schedule: RemindFixture.always,
       rules: """
         [[reminders]]
         name = "relationship-ask"

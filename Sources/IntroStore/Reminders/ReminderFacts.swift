@@ -70,15 +70,7 @@ extension Store {
   public func reminderFacts() throws(StoreError) -> ReminderFacts {
     try read { db in
       var facts = ReminderFacts()
-      let referrals = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT r.id, r.introducer_id, r.prospect_id, r.stage, r.promised_by, r.created_at,
-            (SELECT max(c.changed_at) FROM referral_stage_changes c
-              WHERE c.referral_id = r.id AND c.to_stage = r.stage AND coalesce(c.from_stage, '') <> c.to_stage)
-              AS entered_at
-          FROM referrals r
-          """)
+      let referrals = try Row.fetchCursor(db, sql: Self.referralFactsSQL)
       while let row = try referrals.next() {
         facts.referrals.append(try Self.referralFacts(row))
       }
@@ -110,18 +102,19 @@ extension Store {
   /// One referral's facts now, to check at send time that a reminder still applies.
   public func referralFacts(id: Int64) throws(StoreError) -> ReminderFacts.ReferralFacts? {
     try read { db in
-      try Row.fetchOne(
-        db,
-        sql: """
-          SELECT r.id, r.introducer_id, r.prospect_id, r.stage, r.promised_by, r.created_at,
-            (SELECT max(c.changed_at) FROM referral_stage_changes c
-              WHERE c.referral_id = r.id AND c.to_stage = r.stage AND coalesce(c.from_stage, '') <> c.to_stage)
-              AS entered_at
-          FROM referrals r WHERE r.id = ?
-          """, arguments: [id]
-      ).map(Self.referralFacts)
+      try Row.fetchOne(db, sql: Self.referralFactsSQL + " WHERE r.id = ?", arguments: [id]).map(
+        Self.referralFacts)
     }
   }
+
+  /// A referral with the moment it entered its current stage (its last real move there).
+  private static let referralFactsSQL = """
+    SELECT r.id, r.introducer_id, r.prospect_id, r.stage, r.promised_by, r.created_at,
+      (SELECT max(c.changed_at) FROM referral_stage_changes c
+        WHERE c.referral_id = r.id AND c.to_stage = r.stage AND coalesce(c.from_stage, '') <> c.to_stage)
+        AS entered_at
+    FROM referrals r
+    """
 
   private static func referralFacts(_ row: Row) throws -> ReminderFacts.ReferralFacts {
     let stage = ReferralStage(rawValue: row["stage"]) ?? .asked
