@@ -8,7 +8,8 @@ import IntroStore
 /// The fields of a contact a rep can type, shared by `contact add` and `contact edit`.
 struct ContactFields: ParsableArguments {
   @Option(help: "Full name.") var name: String?
-  @Option(help: "First name (used in greetings; default: the first word of the name).") var firstName: String?
+  @Option(help: "First name (used in greetings; default: from the name, \"Doe, Jane\" gives Jane).")
+  var firstName: String?
   @Option(help: "Last name.") var lastName: String?
   @Option(help: "Company.") var company: String?
   @Option(help: "Job title.") var title: String?
@@ -34,8 +35,9 @@ struct ContactFields: ParsableArguments {
   /// Sets every field given on the command line; the rest stay nil (kept on edit).
   func apply(to input: inout ContactInput) {
     input.name = name
-    input.firstName = firstName ?? name?.split(separator: " ").first.map(String.init)
-    input.lastName = lastName
+    let parsed = name.map(PersonName.init)
+    input.firstName = firstName ?? parsed?.first
+    input.lastName = lastName ?? (firstName == nil ? parsed?.last : nil)
     input.company = company
     input.title = title
     input.phone = phone
@@ -102,8 +104,8 @@ struct ContactCommand: ParsableCommand {
         let store = try global.openStore(config)
         let contact = try findContact(email, in: store)
         var input = ContactInput(email: contact.email, normalizedEmail: try addressKey(email))
+        // A new --name sets the first and last names too, unless they are given.
         fields.apply(to: &input)
-        if fields.firstName == nil { input.firstName = nil }
         let outcome = try storeCall { () throws(StoreError) in try store.editContact(input) }
         print(outcome == .unchanged ? "\(contact.email): nothing changed" : "\(contact.email): updated")
         return .ok

@@ -113,7 +113,9 @@ struct PrivacyCommandTests {
 
     let csv = try intro.run(["contact", "export", "--format", "csv"])
     #expect(csv.status == 0)
-    #expect(csv.stdout.contains("zed@example.com,'=cmd|' /C calc'!A0,'=cmd|',,\"Zed, Inc\","))
+    #expect(
+      csv.stdout.contains("zed@example.com,'=cmd|' /C calc'!A0,'=cmd|',/C calc'!A0,\"Zed, Inc\","),
+      "\(csv.stdout)")
     let json = try intro.run(["contact", "export", "zed@example.com"])
     #expect(json.stdout.contains("Quokka project next spring"))
 
@@ -189,5 +191,38 @@ struct InteractiveStoreCommandTests {
     #expect(shown.stdout.contains("why me: -"))
     #expect(shown.stdout.contains("how to introduce: Email, both on it"))
     #expect(shown.stdout.contains("promised by: 2026-12-01"))
+  }
+}
+
+@Suite("Names from a CRM become the right greeting")
+struct NameCommandTests {
+  @Test func aLastCommaFirstNameIsGreetedByItsFirstName() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    _ = try intro.writeConfig(
+      "[rep]\nname = \"Dana Rep\"\nemail = \"dana@example.com\"\ncompany = \"Acme\"\n")
+    let csv = intro.home.file("crm.csv")
+    try
+      "Email,Full Name,Client\nmarie@example.fr,\"Lefèvre, Marie-Anne\",yes\npieter@example.nl,\"van der Berg, Pieter\",yes\n"
+      .write(toFile: csv, atomically: true, encoding: .utf8)
+
+    let imported = try intro.run(["contact", "import", csv])
+    let added = try intro.run(["contact", "add", "ana@example.es", "--name", "Ruiz, Dr. Ana", "--client"])
+    let shown = try intro.run(["contact", "show", "pieter@example.nl", "--json"])
+    let preview = try intro.run(["send", "check-in", "--clients", "--send", "--no-limit"])
+    let outbox = intro.home.file("data/intro/outbox")
+    let messages = try FileManager.default.contentsOfDirectory(atPath: outbox).map {
+      try String(contentsOfFile: outbox + "/" + $0, encoding: .utf8)
+    }
+
+    #expect(imported.status == 0, "\(imported.stderr)")
+    #expect(added.status == 0, "\(added.stderr)")
+    #expect(shown.stdout.contains("\"firstName\" : \"Pieter\""), "\(shown.stdout)")
+    #expect(shown.stdout.contains("\"lastName\" : \"van der Berg\""))
+    #expect(shown.stdout.contains("\"name\" : \"van der Berg, Pieter\""), "the full name is kept for display")
+    #expect(preview.status == 0, "\(preview.stderr)")
+    let greetings = messages.compactMap { $0.components(separatedBy: "\r\n").first { $0.hasPrefix("Hi ") } }
+      .sorted()
+    #expect(greetings == ["Hi Ana,", "Hi Marie-Anne,", "Hi Pieter,"], "\(greetings)")
   }
 }

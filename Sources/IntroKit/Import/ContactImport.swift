@@ -118,8 +118,10 @@ public enum ContactImport {
       }
     }
     input.name = value("name")
-    input.firstName = value("first_name") ?? input.name?.split(separator: " ").first.map(String.init)
-    input.lastName = value("last_name")
+    // "Doe, Jane" in a CRM's name column: the greeting says "Jane".
+    let parsed = input.name.map(PersonName.init)
+    input.firstName = value("first_name") ?? parsed?.first
+    input.lastName = value("last_name") ?? (value("first_name") == nil ? parsed?.last : nil)
     input.company = value("company")
     input.title = value("title")
     input.phone = value("phone")

@@ -21,7 +21,7 @@ public struct SendContext: Sendable {
   /// `rep.*` from `[rep]`, with `first_name` taken from the name.
   public static func rep(_ rep: IntroConfig.Rep) -> TemplateValue {
     object([
-      ("name", rep.name), ("first_name", rep.name.flatMap(firstWord)), ("email", rep.email),
+      ("name", rep.name), ("first_name", rep.name.flatMap(greetingName)), ("email", rep.email),
       ("title", rep.title), ("company", rep.company), ("phone", rep.phone),
       ("calendar_link", rep.calendarLink), ("about", rep.about), ("signature", rep.signature),
     ])
@@ -32,7 +32,7 @@ public struct SendContext: Sendable {
   public static func contact(_ contact: Contact, today: Date = Date()) -> TemplateValue {
     object([
       ("id", String(contact.id)), ("email", contact.email), ("name", contact.name),
-      ("first_name", contact.firstName ?? contact.name.flatMap(firstWord)), ("last_name", contact.lastName),
+      ("first_name", contact.firstName ?? contact.name.flatMap(greetingName)), ("last_name", contact.lastName),
       ("company", contact.company), ("title", contact.title), ("phone", contact.phone),
       ("notes", contact.notes), ("client_since", contact.clientSince),
       ("relationship_text", contact.clientSince.flatMap { relationship(since: $0, today: today) }),
@@ -103,7 +103,7 @@ public struct SendContext: Sendable {
     if nested["client"] == nil, header.contains("email") {
       var client = top
       if !header.contains("first_name"), let name = top.first(where: { $0.0 == "name" }),
-        case .string(let text) = name.1, let first = Self.firstWord(text)
+        case .string(let text) = name.1, let first = Self.greetingName(text)
       {
         client.append(("first_name", .string(first)))
       }
@@ -159,8 +159,9 @@ public struct SendContext: Sendable {
     return formatter.string(from: date)
   }
 
-  private static func firstWord(_ name: String) -> String? {
-    name.split(whereSeparator: \.isWhitespace).first.map(String.init)
+  /// The name a greeting uses: "Doe, Jane" → "Jane" (see ``PersonName``).
+  private static func greetingName(_ name: String) -> String? {
+    PersonName(name).first
   }
 
   private static func object(_ pairs: [(String, String?)]) -> TemplateValue {
