@@ -32,7 +32,8 @@ public struct SendContext: Sendable {
   public static func contact(_ contact: Contact, today: Date = Date()) -> TemplateValue {
     object([
       ("id", String(contact.id)), ("email", contact.email), ("name", contact.name),
-      ("first_name", contact.firstName ?? contact.name.flatMap(greetingName)), ("last_name", contact.lastName),
+      ("first_name", contact.firstName ?? contact.name.flatMap(greetingName)),
+      ("last_name", contact.lastName),
       ("company", contact.company), ("title", contact.title), ("phone", contact.phone),
       ("notes", contact.notes), ("client_since", contact.clientSince),
       ("relationship_text", contact.clientSince.flatMap { relationship(since: $0, today: today) }),
