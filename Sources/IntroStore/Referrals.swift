@@ -153,6 +153,16 @@ extension Store {
     }
   }
 
+  /// The earliest referral from `introducerID` to `prospectID`, if there is one.
+  public func referral(introducerID: Int64, prospectID: Int64) throws(StoreError) -> Referral? {
+    try read { db in
+      try Row.fetchOne(
+        db, sql: "SELECT * FROM referrals WHERE introducer_id = ? AND prospect_id = ? ORDER BY id LIMIT 1",
+        arguments: [introducerID, prospectID]
+      ).map(Referral.init(row:))
+    }
+  }
+
   /// Every stage change of a referral, oldest first.
   public func stageHistory(referralID: Int64) throws(StoreError) -> [StageChange] {
     try read { db in

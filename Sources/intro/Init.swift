@@ -10,9 +10,24 @@ struct Init: ParsableCommand {
       Writes a commented configuration to --config, $INTRO_CONFIG or \
       $XDG_CONFIG_HOME/intro/config.toml unless one exists, and creates the store (a SQLite \
       file, 0600, in a 0700 folder). Safe to run again: nothing existing is overwritten.
+
+      Fill in [rep] (your name, email, company, the "about" line the blurb uses) before \
+      sending; a template that needs a key you left out says which one to set.
+
+      --sample makes a home to try intro on: a sample rep in [rep] (when the configuration \
+      is new), six clients, four prospects and four referrals at different stages, written \
+      as CSV files beside the configuration (sample/) and imported into the store. Running \
+      it again adds nothing twice.
+
+      Examples:
+        intro init
+        intro init --sample && intro referral list && intro blurb 1
       """)
 
   @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Add a sample rep, clients, prospects and referrals to try intro on.")
+  var sample = false
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
@@ -20,17 +35,29 @@ struct Init: ParsableCommand {
       if FileManager.default.fileExists(atPath: location.path) {
         print("config: \(location.path) (exists, kept)")
       } else {
-        try writeConfig(location.path)
-        print("config: \(location.path) (created; edit [rep] and [smtp])")
+        try writeConfig(location.path, text: sample ? SampleHome.configText : ConfigTemplate.text)
+        print("config: \(location.path) (created; \(sample ? "a sample [rep]; " : "")edit [rep] and [smtp])")
       }
       let config = try global.loadConfig()
       let store = try global.openStore(config)
       print("store:  \(store.path)")
+      guard sample else { return .ok }
+      let folder = ((location.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("sample")
+      let report: SampleHome.Report
+      do {
+        report = try SampleHome.install(into: folder, store: store)
+      } catch let error as StoreError {
+        throw CommandFailure(ExitStatus(error), error.description)
+      } catch {
+        throw CommandFailure(.dataError, "the sample in \(folder): \(error)")
+      }
+      print("sample: \(folder): \(report.contacts) contacts (\(report.doNotContact) do-not-contact), \(report.referrals) new referrals")
+      print("next:   intro referral list, intro blurb 1, intro due, intro send thank-you-intro --referral 1")
       return .ok
     }
   }
 
-  private func writeConfig(_ path: String) throws(CommandFailure) {
+  private func writeConfig(_ path: String, text configText: String) throws(CommandFailure) {
     let folder = (path as NSString).deletingLastPathComponent
     do {
       try FileManager.default.createDirectory(
@@ -44,7 +71,7 @@ struct Init: ParsableCommand {
     }
     defer { close(fd) }
     fchmod(fd, 0o600)
-    let text = Array(ConfigTemplate.text.utf8)
+    let text = Array(configText.utf8)
     guard write(fd, text, text.count) == text.count else {
       throw CommandFailure(.configuration, "cannot write \(path): \(String(cString: strerror(errno)))")
     }

@@ -1,17 +1,41 @@
 /// The commented configuration `intro init` writes.
 public enum ConfigTemplate {
-  public static let text = """
-    # intro configuration (TOML). Unknown keys are errors, so a typo never
-    # silently changes what is sent. See README.md for every key.
-    version = 1
+  /// The configuration with the `[rep]` keys commented out, for the rep to fill in.
+  public static var text: String { text(rep: nil) }
 
-    [rep]
+  /// The configuration; `rep` gives `[rep]` its values (the sample home), else
+  /// every key is a commented example.
+  public static func text(rep: [(key: String, value: String)]?) -> String {
+    let repLines =
+      rep.map { pairs in pairs.map { "\($0.key) = \(TOML.quoted($0.value))" }.joined(separator: "\n") }
+      ?? commentedRep
+    return head + repLines + "\n" + rest
+  }
+
+  /// Who you are: the sender of every message, and `rep.*` in the templates.
+  static let commentedRep = """
+    # Who you are: the sender of every message and rep.* in the templates.
+    # A template that uses a key left out here stops with "set it in [rep]".
     # name = "Dana Rep"
     # email = "dana@example.com"
     # title = "Account Executive"
     # company = "Acme Analytics"
     # phone = "+1 555 0100"
     # calendar_link = "https://cal.example.com/dana"
+    # about = "Her team helped Smith & Sons cut quote turnaround from five days to one."
+    # signature = "Dana"                         # how you sign off; default: the signature block
+    """
+
+  private static let head = """
+    # intro configuration (TOML). Unknown keys are errors, so a typo never
+    # silently changes what is sent. See README.md for every key.
+    version = 1
+
+    [rep]
+
+    """
+
+  private static let rest = """
 
     # Without [smtp], messages are written to the outbox folder as .eml files.
     # [smtp]

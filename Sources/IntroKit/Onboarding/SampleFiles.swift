@@ -1,0 +1,16 @@
+// swift-format-ignore-file
+// Generated from config/sample/ by `make templates` (.ci/embed-templates.py). Do not edit.
+
+/// The sample home `intro init --sample` creates, by file name, as it is in `config/sample/`.
+enum SampleFiles {
+  static let sources: [String: String] = [
+    "contacts.csv":
+      "email,name,company,title,client,client_since,satisfaction,sale_closed_on,notes,industry\nmarie-anne.lefevre@lumen-logistics.example,\"Lefèvre, Marie-Anne\",Lumen Logistics,COO,yes,2023-04-12,9,2023-04-03,\"Prefers short emails; do not call before 10.\",logistics\npieter@vdberg-bouw.example,\"van der Berg, Pieter\",Van der Berg Bouw,Managing Director,yes,2024-01-08,8,2024-01-05,\"Met at the Rotterdam expo.\",construction\nmaria.garcia@solana-foods.example,María García,Solana Foods,VP Sales,yes,2022-09-01,10,2022-08-29,\"Our longest client; renewal in March.\",food\nsean.obrien@harbourlight.example,\"O'Brien, Seán\",Harbourlight Insurance,Head of Operations,yes,2026-10-20,7,2026-10-20,\"Go-live was bumpy; check in before asking.\",insurance\nchris@smithandsons.example,Chris Smith,Smith & Sons,Owner,yes,2023-02-01,9,2023-01-30,,manufacturing\ntom.archer@archer-legal.example,\"Archer, Tom\",Archer Legal,Partner,yes,2021-05-17,4,2021-05-10,\"Asked not to be emailed; phone only.\",legal\npat.kim@northwind.example,Pat Kim,\"Northwind Traders, Inc.\",Sales Director,,,,,,wholesale\nlan.nguyen@bluewater-clinics.example,\"Nguyen, Thi Lan\",Bluewater Clinics,Practice Manager,,,,,,health\njonas.alund@fjordfreight.example,Jonas Ålund,Fjord Freight,CEO,,,,,,logistics\nana.ruiz@ruizdental.example,\"Ruiz, Dr. Ana\",Ruiz Dental Group,Owner,,,,,,health\n",
+    "do-not-contact.txt":
+      "# Contacts `intro init --sample` marks do-not-contact (one address per line).\ntom.archer@archer-legal.example\n",
+    "referrals.csv":
+      "client,prospect,stage,problems,about_prospect,why_me,why_now,how_to_introduce,promised_by\nmarie-anne.lefevre@lumen-logistics.example,pat.kim@northwind.example,introduced,slow quote approvals; manual pipeline reports,\"Pat ran sales ops with Marie-Anne at a former employer\",They saw what we did for Lumen's quoting,they are opening a second sales office this spring,a short email with both of us on it,2026-11-20\npieter@vdberg-bouw.example,jonas.alund@fjordfreight.example,promised,forecasts nobody trusts,\"Jonas and Pieter sit on the same chamber of commerce board\",,their board wants a reliable forecast before the next funding round,a call first,2026-11-25\nmaria.garcia@solana-foods.example,ana.ruiz@ruizdental.example,meeting,scheduling chaos across clinics; no-shows,\"Ana is María's sister-in-law; very direct, wants numbers\",María told her about our reminders,they open two new clinics in January,an email introduction,\nchris@smithandsons.example,lan.nguyen@bluewater-clinics.example,won,manual reports,\"Lan buys from Chris\",,,,\n",
+    "rep.toml":
+      "# The sample rep `intro init --sample` writes into [rep] of a new configuration.\nname = \"Dana Reyes\"\nemail = \"dana.reyes@acme-analytics.example\"\ntitle = \"Account Executive\"\ncompany = \"Acme Analytics\"\nphone = \"+1 555 0100\"\ncalendar_link = \"https://cal.example.com/dana\"\nabout = \"Her team helped Lumen Logistics cut quote turnaround from five days to one.\"\n",
+  ]
+}
