@@ -42,7 +42,8 @@ struct Init: ParsableCommand {
       let store = try global.openStore(config)
       print("store:  \(store.path)")
       guard sample else { return .ok }
-      let folder = ((location.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("sample")
+      let folder = ((location.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+        "sample")
       let report: SampleHome.Report
       do {
         report = try SampleHome.install(into: folder, store: store)
@@ -51,7 +52,9 @@ struct Init: ParsableCommand {
       } catch {
         throw CommandFailure(.dataError, "the sample in \(folder): \(error)")
       }
-      print("sample: \(folder): \(report.contacts) contacts (\(report.doNotContact) do-not-contact), \(report.referrals) new referrals")
+      print(
+        "sample: \(folder): \(report.contacts) contacts (\(report.doNotContact) do-not-contact), \(report.referrals) new referrals"
+      )
       print("next:   intro referral list, intro blurb 1, intro due, intro send thank-you-intro --referral 1")
       return .ok
     }

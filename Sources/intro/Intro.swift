@@ -1,4 +1,5 @@
 import ArgumentParser
+import IntroKit
 
 @main
 struct Intro: ParsableCommand {
@@ -14,8 +15,10 @@ struct Intro: ParsableCommand {
       75 temporary failure (run again later), 76 uncertain (the server may have the message), \
       78 configuration.
       """,
+    version: IntroVersion.current,
     subcommands: [
-      Init.self, ContactCommand.self, ReferralCommand.self, Touch.self, Render.self, Templates.self,
+      Init.self, ContactCommand.self, ReferralCommand.self, Touch.self, BlurbCommand.self, Suggest.self,
+      Render.self, Templates.self,
       Send.self, Due.self, Remind.self, Pause.self, Resume.self, Log.self, Resolve.self, Report.self,
       Deliver.self, Doctor.self,
     ]

@@ -91,6 +91,17 @@ struct Send: ParsableCommand {
   @Flag(name: .long, help: "Print the plan or the outcome as JSON.")
   var json = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Dry run: which page of the recipient table to show (\(Send.pageSize) a page).", valueName: "n"))
+  var page = 1
+
+  @Flag(name: .long, help: "Dry run: print the first message as it goes on the wire (RFC 5322, encoded).")
+  var eml = false
+
+  static let pageSize = 50
+
   func validate() throws {
     let audiences = [to != nil, referral != nil, csv != nil, clients].filter { $0 }.count
     if resume != nil || retry {
@@ -106,6 +117,7 @@ struct Send: ParsableCommand {
     if !filters.isEmpty && !clients { throw ValidationError("--where goes with --clients") }
     if noLimit && limit != nil { throw ValidationError("give --limit or --no-limit, not both") }
     if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+    if page < 1 { throw ValidationError("--page must be 1 or more") }
     if CSVEncoding(rawValue: encoding) == nil {
       throw ValidationError("--encoding is utf-8, windows-1252 or latin1")
     }
@@ -125,8 +137,11 @@ struct Send: ParsableCommand {
               + "nothing was sent. Add --send to send them.")
           return .ok
         }
-        let plan = try sendCall { () throws(SendError) in try pipeline.dryRun(audience, store: store) }
-        return try showDryRun(plan)
+        let start = (page - 1) * Self.pageSize
+        let plan = try sendCall { () throws(SendError) in
+          try pipeline.dryRun(audience, store: store, page: start..<(start + Self.pageSize))
+        }
+        return try showDryRun(plan, config: config)
       }
       var options = SendOptions()
       options.limit = noLimit ? nil : (limit ?? SendOptions.defaultLimit)
@@ -234,28 +249,66 @@ struct Send: ParsableCommand {
     if c.deferred > 0 { print("deferred messages go again with: intro send --retry --send") }
   }
 
-  private func showDryRun(_ plan: BatchPlan) throws(CommandFailure) -> ExitStatus {
+  private func showDryRun(_ plan: BatchPlan, config: IntroConfig) throws(CommandFailure) -> ExitStatus {
+    let from = config.rep.name.map { "\($0) <\(config.rep.email ?? "")>" } ?? config.rep.email ?? ""
+    func readable(_ message: PreparedMessage) -> String {
+      (message.rendered.header("From") == nil ? "From: \(from)\n" : "") + message.rendered.text
+    }
     if !plan.issues.isEmpty { return try refuse(plan) }
+    let pages = max(1, (plan.ready + Self.pageSize - 1) / Self.pageSize)
     if json {
       printJSON(
         DryRunJSON(
-          wouldSend: plan.ready, alreadySent: plan.alreadyDone,
-          first: plan.first.map { String(decoding: $0.data, as: UTF8.self) }))
+          wouldSend: plan.ready, alreadySent: plan.alreadyDone, page: page, pages: pages,
+          messages: plan.previews, first: plan.first.map(readable),
+          firstEml: plan.first.map { String(decoding: $0.data, as: UTF8.self) }))
       return .ok
     }
     print("\(plan.ready) message\(plan.ready == 1 ? "" : "s") would be sent; nothing was sent (dry run).")
     if plan.alreadyDone > 0 {
       print("\(plan.alreadyDone) already sent today with the same content: not sent again.")
     }
+    if !plan.previews.isEmpty {
+      print()
+      printTable(plan.previews)
+      if pages > 1 {
+        print(
+          "page \(page) of \(pages) (\(Self.pageSize) a page)"
+            + (page < pages
+              ? "; the next: \(commandLine.replacingOccurrences(of: " --page \(page)", with: "")) --page \(page + 1)"
+              : ""))
+      }
+    } else if plan.ready > 0 {
+      print("page \(page) is past the end: there are \(pages) page\(pages == 1 ? "" : "s")")
+    }
     if let first = plan.first {
-      print("\nThe first one, to \(first.record.recipient):\n")
-      let text = String(decoding: first.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-      print(text)
+      print("\nThe first one in full, as \(eml ? "it goes on the wire" : "the reader sees it"):\n")
+      print(
+        eml
+          ? String(decoding: first.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+          : readable(first))
     }
     guard plan.ready > 0 else { return .ok }
     let limitText = plan.ready > 1 ? " (one message; add --no-limit or --limit N for more)" : ""
     print("To send: \(commandLine) --send\(limitText)")
     return .ok
+  }
+
+  /// #, TO, GREETING, SUBJECT: a batch checked at a glance.
+  private func printTable(_ rows: [MessagePreview]) {
+    let number = max(1, String(rows.last?.position ?? 1).count)
+    let to = min(36, max(2, rows.map(\.to.count).max() ?? 0))
+    let greeting = min(28, max(8, rows.map(\.greeting.count).max() ?? 0))
+    func cut(_ text: String, _ width: Int) -> String {
+      text.count <= width ? pad(text, width) : String(text.prefix(width - 1)) + "…"
+    }
+    print(pad("#", number) + "  " + pad("TO", to) + "  " + pad("GREETING", greeting) + "  SUBJECT")
+    for row in rows {
+      let position = String(row.position)
+      print(
+        String(repeating: " ", count: number - position.count) + position + "  " + cut(row.to, to) + "  "
+          + cut(row.greeting, greeting) + "  " + row.subject)
+    }
   }
 
   /// The preflight table on standard error, exit 65.
@@ -338,7 +391,14 @@ private struct SendSummaryJSON: Encodable {
 private struct DryRunJSON: Encodable {
   var wouldSend: Int
   var alreadySent: Int
+  var page: Int
+  var pages: Int
+  /// This page of the table.
+  var messages: [MessagePreview]
+  /// The first message, decoded.
   var first: String?
+  /// The first message as it goes on the wire.
+  var firstEml: String?
 }
 
 private struct PreflightJSON: Encodable {

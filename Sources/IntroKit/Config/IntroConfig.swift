@@ -28,6 +28,14 @@ public struct IntroConfig: Sendable {
   /// An empty configuration: outbox delivery, default paths.
   public init() {}
 
+  /// What to do about a template variable with no value: `rep.*` comes from
+  /// `[rep]` of the configuration `file`; anything else needs data or a fallback.
+  public static func fix(forMissing name: String, file: String?) -> String {
+    guard name.hasPrefix("rep."), name.count > 4 else { return "give it a value or a fallback" }
+    let where_ = file.map { "of \($0)" } ?? "of the configuration ('intro init' writes one)"
+    return "set \(name.dropFirst(4)) in [rep] \(where_), or give the template a fallback"
+  }
+
   /// The `[rep]` section.
   public struct Rep: Sendable, Equatable {
     public var name: String?

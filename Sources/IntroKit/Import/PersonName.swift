@@ -23,6 +23,13 @@ public struct PersonName: Sendable, Equatable {
   ]
 
   /// A name made of its parts.
+  /// The name to show: "Marie-Anne Lefèvre" for "Lefèvre, Marie-Anne" split
+  /// into `first` and `last`, the name as typed otherwise, else the address.
+  public static func display(name: String?, first: String?, last: String?, email: String) -> String {
+    if let name, name.contains(","), let first, let last { return first + " " + last }
+    return name ?? email
+  }
+
   public init(first: String?, last: String?) {
     self.first = first
     self.last = last

@@ -29,7 +29,8 @@ public enum ReferralImport {
     guard let (_, header) = try reader.next() else { throw CSVError(line: 1, message: "the file is empty") }
     let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     for name in names where !fields.contains(name) {
-      throw CSVError(line: 1, message: "unknown column '\(name)'; the columns are \(fields.joined(separator: ", "))")
+      throw CSVError(
+        line: 1, message: "unknown column '\(name)'; the columns are \(fields.joined(separator: ", "))")
     }
     for required in ["client", "prospect"] where !names.contains(required) {
       throw CSVError(line: 1, message: "no \(required) column (the contact's email address)")
@@ -66,7 +67,9 @@ public enum ReferralImport {
     func contact(_ column: String) throws -> Contact {
       guard let email = values[column] else { throw Skip(reason: "no \(column) address") }
       let key: String
-      do { key = try StoreAccess.key(for: email) } catch { throw Skip(reason: "\(column): \(error.description)") }
+      do { key = try StoreAccess.key(for: email) } catch {
+        throw Skip(reason: "\(column): \(error.description)")
+      }
       guard let found = try store.contact(normalizedEmail: key) else {
         throw Skip(reason: "\(column) \(email) is not a contact; import the contacts first")
       }
@@ -83,7 +86,9 @@ public enum ReferralImport {
     input.whyNow = values["why_now"]
     input.howToIntroduce = values["how_to_introduce"]
     if let date = values["promised_by"] {
-      guard ContactImport.isDay(date) else { throw Skip(reason: "promised_by '\(date)' is not a date like 2026-12-01") }
+      guard ContactImport.isDay(date) else {
+        throw Skip(reason: "promised_by '\(date)' is not a date like 2026-12-01")
+      }
       input.promisedBy = date
     }
     input.problems = (values["problems"] ?? "").split(separator: ";").map {

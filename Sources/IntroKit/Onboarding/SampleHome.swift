@@ -34,18 +34,26 @@ public enum SampleHome {
     for (name, text) in SampleFiles.sources.sorted(by: { $0.key < $1.key }) {
       let path = (folder as NSString).appendingPathComponent(name)
       guard !FileManager.default.fileExists(atPath: path) else { continue }
-      guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+      guard
+        FileManager.default.createFile(
+          atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
       else { throw CSVError(line: 0, message: "cannot write \(path)") }
     }
     var report = Report(folder: folder)
-    let contacts = try ContactImport.run(path: (folder as NSString).appendingPathComponent("contacts.csv"), into: store)
+    let contacts = try ContactImport.run(
+      path: (folder as NSString).appendingPathComponent("contacts.csv"), into: store)
     report.contacts = contacts.added + contacts.updated + contacts.unchanged
-    let list = (try? String(contentsOfFile: (folder as NSString).appendingPathComponent("do-not-contact.txt"), encoding: .utf8)) ?? ""
+    let list =
+      (try? String(
+        contentsOfFile: (folder as NSString).appendingPathComponent("do-not-contact.txt"), encoding: .utf8))
+      ?? ""
     for line in list.split(separator: "\n") where !line.hasPrefix("#") && !line.allSatisfy(\.isWhitespace) {
-      try store.suppress(normalizedEmail: try StoreAccess.key(for: String(line)), reason: .doNotContact, now: now)
+      try store.suppress(
+        normalizedEmail: try StoreAccess.key(for: String(line)), reason: .doNotContact, now: now)
       report.doNotContact += 1
     }
-    let referrals = try ReferralImport.run(path: (folder as NSString).appendingPathComponent("referrals.csv"), into: store, now: now)
+    let referrals = try ReferralImport.run(
+      path: (folder as NSString).appendingPathComponent("referrals.csv"), into: store, now: now)
     report.referrals = referrals.added.count
     return report
   }

@@ -168,7 +168,9 @@ public struct ReminderEngine: Sendable {
     }
     if member.doNotContact { return .failure(PreflightFailure([])) }
     let maker = MessageMaker(
-      template: entry.template, templateName: name, partials: library, rep: config.rep, date: now)
+      template: entry.template, templateName: name, partials: library, rep: config.rep,
+      configFile: config.file,
+      date: now)
     return maker.make(member, random: &random).map { made in keyed(made.record, item.key) }
   }
 
@@ -208,7 +210,9 @@ public struct ReminderEngine: Sendable {
         ("today", .string(planner.calendar.localDate(now))),
       ]))
     let maker = MessageMaker(
-      template: entry.template, templateName: "daily-digest", partials: library, rep: config.rep, date: now)
+      template: entry.template, templateName: "daily-digest", partials: library, rep: config.rep,
+      configFile: config.file,
+      date: now)
     return maker.make(AudienceMember(source: source, context: value), random: &random).map { made in
       keyed(made.record, key)
     }

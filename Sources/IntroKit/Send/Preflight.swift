@@ -65,8 +65,17 @@ public struct PreflightIssue: Sendable, Equatable, Codable {
 public struct PreparedMessage: Sendable {
   /// What the store keeps.
   public var record: NewMessage
+  /// The template's headers and body as rendered: what the reader sees, for previews.
+  public var rendered: RenderedEmail
   /// The composed message, for showing.
   public var data: [UInt8] { record.body }
+
+  /// The first line of the body that has text: "Hi Marie-Anne,".
+  public var greeting: String {
+    rendered.body.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }.map {
+      String($0.trimmingCharacters(in: .whitespaces))
+    } ?? ""
+  }
 }
 
 /// Renders (strictly) and composes every message of a batch before any is sent,
@@ -93,10 +102,11 @@ public struct Preflight {
   /// A preflight for `template` (named `templateName` in the store), rendered with `partials`.
   public init(
     template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep,
-    date: Date = Date()
+    configFile: String? = nil, date: Date = Date()
   ) {
     maker = MessageMaker(
-      template: template, templateName: templateName, partials: partials, rep: rep, date: date)
+      template: template, templateName: templateName, partials: partials, rep: rep, configFile: configFile,
+      date: date)
   }
 
   /// The message for `member`, or every reason it cannot be sent.
@@ -133,7 +143,7 @@ public struct Preflight {
       return failure("\(recipient) already gets a message from \(first) of this batch")
     }
     recipients[digest] = source
-    return .success(PreparedMessage(record: message.record))
+    return .success(PreparedMessage(record: message.record, rendered: message.rendered))
   }
 }
 
@@ -163,6 +173,7 @@ public struct MadeMessage: Sendable {
   public var source: String
   public var doNotContact: Bool
   public var record: NewMessage
+  public var rendered: RenderedEmail
 }
 
 /// Renders a template for one audience member and composes the message:
@@ -173,6 +184,7 @@ public struct MessageMaker: Sendable {
   private let templateName: String
   private let partials: TemplateLibrary
   private let rep: IntroConfig.Rep
+  private let configFile: String?
   private let markdown: Bool
   private let purpose: MessagePurpose?
   private let date: Date
@@ -180,9 +192,11 @@ public struct MessageMaker: Sendable {
   private let repMailbox: Mailbox?
 
   init(
-    template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep, date: Date
+    template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep,
+    configFile: String?, date: Date
   ) {
     self.template = template
+    self.configFile = configFile
     self.templateName = templateName
     self.partials = partials
     self.rep = rep
@@ -213,7 +227,9 @@ public struct MessageMaker: Sendable {
             values.map { value in
               PreflightIssue(
                 source: source, field: value.name,
-                reason: "\(Self.why(value.reason)) (\(value.location); give it a value or a fallback)")
+                reason:
+                  "\(Self.why(value.reason)) (\(value.location); "
+                  + "\(IntroConfig.fix(forMissing: value.name, file: configFile)))")
             }))
       case .syntax(let syntax):
         return failure("template", syntax.description)
@@ -259,7 +275,7 @@ public struct MessageMaker: Sendable {
           messageID: String(composed.messageID.dropFirst().dropLast()),
           idempotencyKey: SHA256.hex(SHA256.hash(keyInput)), template: templateName,
           subject: rendered.header("Subject") ?? "", body: composed.data, contactID: member.contactID,
-          referralID: member.referralID, purpose: purpose)))
+          referralID: member.referralID, purpose: purpose), rendered: rendered))
   }
 
   private static func why(_ reason: MissingValue.Reason) -> String {

@@ -50,12 +50,15 @@ public struct SendContext: Sendable {
     ]
     let text: [(String, String?)] = [
       ("about_prospect", referral.aboutProspect), ("why_me", referral.whyMe), ("why_now", referral.whyNow),
+      ("why_now_for_prospect", referral.whyNow.map(toReader)),
       ("how_to_introduce", referral.howToIntroduce), ("promised_by", referral.promisedBy),
       ("promised_by_text", referral.promisedBy.flatMap(longDate)),
-      ("problems_text", referral.problems.isEmpty ? nil : phrase(referral.problems)),
+      ("problems_text", referral.problems.isEmpty ? nil : phrase(referral.problems.map(withoutFinalStop))),
       ("stage", referral.stage.rawValue), ("stage_text", stageText(referral.stage)),
     ]
     fields += text.compactMap { key, value in value.map { (key, .string($0)) } }
+    // `{{#referral.stage_won}}`: words for the stage the referral is at.
+    fields.append(("stage_" + referral.stage.rawValue, .bool(true)))
     return .object(TemplateObject(fields))
   }
 
@@ -114,6 +117,46 @@ public struct SendContext: Sendable {
   }
 
   // MARK: Wording
+
+  /// A note about the prospect ("they are opening a second office") as words
+  /// to the prospect ("you are opening a second office"): the blurb is read
+  /// by the prospect. A trailing full stop goes, since the template ends the sentence.
+  static func toReader(_ note: String) -> String {
+    let words: [String: String] = [
+      "they": "you", "them": "you", "their": "your", "theirs": "yours", "themselves": "yourselves",
+      "they're": "you're", "they've": "you've", "they'll": "you'll", "they'd": "you'd",
+      "they\u{2019}re": "you\u{2019}re", "they\u{2019}ve": "you\u{2019}ve", "they\u{2019}ll": "you\u{2019}ll",
+    ]
+    var out = ""
+    var word = ""
+    func flush() {
+      if let replacement = words[word.lowercased()] {
+        out +=
+          word.first?.isUppercase == true
+          ? replacement.prefix(1).uppercased() + replacement.dropFirst() : replacement
+      } else {
+        out += word
+      }
+      word = ""
+    }
+    for character in note.trimmingCharacters(in: .whitespacesAndNewlines) {
+      if character.isLetter || character == "'" || character == "\u{2019}" {
+        word.append(character)
+      } else {
+        flush()
+        out.append(character)
+      }
+    }
+    flush()
+    return withoutFinalStop(out)
+  }
+
+  /// A phrase the template puts inside a sentence: no full stop of its own.
+  static func withoutFinalStop(_ text: String) -> String {
+    var text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    while let last = text.last, last == "." || last == ";" || last == "!" { text.removeLast() }
+    return text
+  }
 
   /// "slow quotes", "slow quotes and manual reports", "a, b and c".
   static func phrase(_ items: [String]) -> String {

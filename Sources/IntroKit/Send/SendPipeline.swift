@@ -14,12 +14,30 @@ public struct BatchPlan: Sendable {
   public var issues: [PreflightIssue] = []
   /// The first message that passed, to show in full.
   public var first: PreparedMessage?
+  /// A dry run's page of the messages that would go, in order (see ``SendPipeline/dryRun(_:store:page:)``).
+  public var previews: [MessagePreview] = []
   /// The stored batch (`--send` only); nil when every message was already stored.
   public var batchID: Int64?
   /// The batches that earlier runs stored some of these messages in.
   public var earlierBatches: [Int64] = []
   /// The stored messages to send, in order (`--send` only).
   public var messageIDs: [Int64] = []
+}
+
+/// One line of a dry run's table: who gets what, as the reader sees it.
+public struct MessagePreview: Sendable, Equatable, Encodable {
+  /// 1 for the first message that would go.
+  public var position: Int
+  public var to: String
+  public var subject: String
+  public var greeting: String
+
+  init(_ message: PreparedMessage, position: Int) {
+    self.position = position
+    to = message.rendered.header("To") ?? message.record.recipient
+    subject = message.record.subject
+    greeting = message.greeting
+  }
 }
 
 /// Builds a batch: renders and composes every message, checks each, and
@@ -45,7 +63,12 @@ public struct SendPipeline: Sendable {
   }
 
   /// Renders and checks every message of `audience`, storing nothing.
-  public func dryRun(_ audience: Audience, store: Store) throws(SendError) -> BatchPlan {
+  /// - Parameter page: which of the messages that would go to keep in `previews`
+  ///   (by position among them); the rest are only counted, so a dry run of
+  ///   100,000 recipients holds one page, not the batch.
+  public func dryRun(_ audience: Audience, store: Store, page: Range<Int> = 0..<50) throws(SendError)
+    -> BatchPlan
+  {
     var plan = BatchPlan()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
@@ -59,6 +82,9 @@ public struct SendPipeline: Sendable {
           if let existing, existing.state.isSettled {
             plan.alreadyDone += 1
           } else {
+            if page.contains(plan.ready) {
+              plan.previews.append(MessagePreview(message, position: plan.ready + 1))
+            }
             plan.ready += 1
             if plan.first == nil { plan.first = message }
           }
@@ -227,7 +253,9 @@ public struct SendPipeline: Sendable {
   private var context: SendContext { SendContext(rep: config.rep, today: date) }
 
   private func makePreflight() -> Preflight {
-    Preflight(template: template, templateName: templateName, partials: library, rep: config.rep, date: date)
+    Preflight(
+      template: template, templateName: templateName, partials: library, rep: config.rep,
+      configFile: config.file, date: date)
   }
 }
 

@@ -56,3 +56,11 @@ public enum ContactExport {
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 }
+
+extension Contact {
+  /// The name to show a rep: "Marie-Anne Lefèvre" for a CRM's "Lefèvre, Marie-Anne",
+  /// the name as typed otherwise, else the address.
+  public var displayName: String {
+    PersonName.display(name: name, first: firstName, last: lastName, email: email)
+  }
+}

@@ -1,0 +1,77 @@
+import Foundation
+internal import GRDB
+
+/// What the store knows about one client's relationship with the rep: how
+/// long, how happy, how often in touch, and when they were last asked for an
+/// introduction or thanked for one. `intro suggest` ranks clients by these.
+public struct RelationshipFacts: Sendable, Equatable {
+  public var contactID: Int64
+  public var email: String
+  public var name: String?
+  public var firstName: String?
+  public var lastName: String?
+  public var company: String?
+  /// `YYYY-MM-DD`.
+  public var clientSince: String?
+  public var satisfaction: Int?
+  /// Calls, meetings, notes and emails recorded (asks and thanks sent become touches), and other
+  /// messages sent, in the recent window.
+  public var recentContacts: Int
+  /// The last touch or sent message.
+  public var lastContact: Date?
+  /// The last ask for an introduction that went out (sent, or possibly sent).
+  public var lastAsk: Date?
+  /// The last thank-you that went out.
+  public var lastThanks: Date?
+  /// Introductions this client has made or offered.
+  public var introductions: Int
+  /// Of those, the ones still waiting to happen (asked, promised).
+  public var pendingIntroductions: Int
+}
+
+extension Store {
+  /// The relationship facts of every client not marked do-not-contact;
+  /// `recentSince` starts the window `recentContacts` counts.
+  public func relationshipFacts(recentSince: Date) throws(StoreError) -> [RelationshipFacts] {
+    let since = Timestamp.format(recentSince)
+    return try read { db in
+      let rows = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT c.id, c.email, c.name, c.first_name, c.last_name, c.company, c.client_since, c.satisfaction,
+            (SELECT count(*) FROM touches t WHERE t.contact_id = c.id AND t.happened_at >= ?1)
+              + (SELECT count(*) FROM messages m WHERE m.contact_id = c.id AND m.state = 'sent'
+                 AND m.purpose IS NULL AND m.sent_at >= ?1) AS recent,
+            max(coalesce((SELECT max(t.happened_at) FROM touches t WHERE t.contact_id = c.id), ''),
+                coalesce((SELECT max(m.sent_at) FROM messages m WHERE m.contact_id = c.id
+                          AND m.state = 'sent'), '')) AS last_contact,
+            (SELECT max(coalesce(m.sent_at, m.updated_at)) FROM messages m WHERE m.contact_id = c.id
+              AND m.purpose = 'ask' AND m.state IN ('sent', 'uncertain', 'in_data')) AS last_ask,
+            (SELECT max(coalesce(m.sent_at, m.updated_at)) FROM messages m WHERE m.contact_id = c.id
+              AND m.purpose = 'thanks' AND m.state IN ('sent', 'uncertain', 'in_data')) AS last_thanks,
+            (SELECT count(*) FROM referrals r WHERE r.introducer_id = c.id) AS introductions,
+            (SELECT count(*) FROM referrals r WHERE r.introducer_id = c.id
+              AND r.stage IN ('asked', 'promised')) AS pending
+          FROM contacts c
+          WHERE c.is_client = 1 AND c.do_not_contact = 0
+          ORDER BY c.id
+          """,
+        arguments: [since])
+      var facts: [RelationshipFacts] = []
+      while let row = try rows.next() {
+        func date(_ column: String) -> Date? {
+          (row[column] as String?).flatMap { $0.isEmpty ? nil : Timestamp.parse($0) }
+        }
+        facts.append(
+          RelationshipFacts(
+            contactID: row["id"], email: row["email"], name: row["name"],
+            firstName: row["first_name"], lastName: row["last_name"], company: row["company"],
+            clientSince: row["client_since"], satisfaction: row["satisfaction"],
+            recentContacts: row["recent"],
+            lastContact: date("last_contact"), lastAsk: date("last_ask"), lastThanks: date("last_thanks"),
+            introductions: row["introductions"], pendingIntroductions: row["pending"]))
+      }
+      return facts
+    }
+  }
+}
