@@ -32,8 +32,8 @@ public struct IntroConfig: Sendable {
   /// `[rep]` of the configuration `file`; anything else needs data or a fallback.
   public static func fix(forMissing name: String, file: String?) -> String {
     guard name.hasPrefix("rep."), name.count > 4 else { return "give it a value or a fallback" }
-    let where_ = file.map { "of \($0)" } ?? "of the configuration ('intro init' writes one)"
-    return "set \(name.dropFirst(4)) in [rep] \(where_), or give the template a fallback"
+    let place = file.map { "of \($0)" } ?? "of the configuration ('intro init' writes one)"
+    return "set \(name.dropFirst(4)) in [rep] \(place), or give the template a fallback"
   }
 
   /// The `[rep]` section.
