@@ -66,19 +66,33 @@ bench-report: release
 templates:
 	python3 .ci/embed-templates.py
 
-## demo: render the blurb email from sample intel, then deliver a sample message with
-## nothing configured: it lands in the outbox.
+## demo: a new rep's first day on a fresh machine, nothing configured: a sample home,
+## a blurb to paste, lint, whom to ask, thank-you notes (dry run, then sent to the
+## outbox), what is due, the log, and where the .eml files are.
+DEMO_INTRO = XDG_CONFIG_HOME="$(DEMO)/config" XDG_DATA_HOME="$(DEMO)/data" $(INTRO)
 demo: build
 	@rm -rf "$(DEMO)"
-	@echo "rendering the built-in blurb-email template with config/sample-intel.json:"
-	@echo
-	@XDG_CONFIG_HOME="$(DEMO)/config" $(INTRO) render blurb-email --data config/sample-intel.json
-	@echo
-	@echo "delivering config/sample-message.eml with no [smtp] configured..."
-	@XDG_CONFIG_HOME="$(DEMO)/config" XDG_DATA_HOME="$(DEMO)/data" \
-	  $(INTRO) deliver --from rep@example.com --to client@example.com config/sample-message.eml
-	@echo "the outbox holds:"
-	@ls -l "$(DEMO)/data/intro/outbox"
+	@echo "== 1. intro init --sample: a sample rep, clients, prospects and referrals"
+	@$(DEMO_INTRO) init --sample
+	@echo; echo "== 2. intro referral list"
+	@$(DEMO_INTRO) referral list
+	@echo; echo "== 3. intro blurb 1: the paragraph Marie-Anne pastes into her introduction to Pat"
+	@$(DEMO_INTRO) blurb 1
+	@echo; echo "== 4. intro templates lint --strict: every template, checked with the sample data"
+	@$(DEMO_INTRO) templates lint --strict > "$(DEMO)/lint.txt" && echo "no errors, no warnings ($$(grep -c '^[a-z]' "$(DEMO)/lint.txt") templates)"
+	@echo; echo "== 5. intro suggest: whom to ask next"
+	@$(DEMO_INTRO) suggest
+	@echo; echo "== 6. intro send thank-you-business --clients: the dry run"
+	@$(DEMO_INTRO) send thank-you-business --clients
+	@echo; echo "== 7. ... --send --no-limit: with no [smtp], into the outbox"
+	@$(DEMO_INTRO) send thank-you-business --clients --send --no-limit
+	@echo; echo "== 8. intro due: what the reminders would send"
+	@$(DEMO_INTRO) due
+	@echo; echo "== 9. intro log --limit 2"
+	@$(DEMO_INTRO) log --limit 2
+	@echo; echo "== 10. the outbox: $(DEMO)/data/intro/outbox"
+	@ls "$(DEMO)/data/intro/outbox"
+	@test "$$(ls "$(DEMO)/data/intro/outbox" | wc -l)" -eq 5
 
 clean:
 	rm -rf .build .demo

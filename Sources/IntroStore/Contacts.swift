@@ -22,6 +22,8 @@ public struct Contact: Sendable, Equatable, Codable {
   public var saleClosedOn: String?
   public var isProspect: Bool
   public var doNotContact: Bool
+  /// Columns of an import that are not contact fields (`industry`, `region`), by header name.
+  public var customFields: [String: String] = [:]
 }
 
 /// What a rep types or imports about a person.
@@ -152,6 +154,12 @@ extension Contact {
     saleClosedOn = row["sale_closed_on"]
     isProspect = row["is_prospect"]
     doNotContact = row["do_not_contact"]
+    // Most contacts have none: "{}" costs no decoding.
+    if let custom = row["custom_fields"] as String?, custom.utf8.count > 2,
+      let decoded = try? JSONDecoder().decode([String: String].self, from: Data(custom.utf8))
+    {
+      customFields = decoded
+    }
   }
 }
 

@@ -132,12 +132,15 @@ struct ContactCommand: ParsableCommand {
           printJSON(contacts)
         } else {
           for contact in contacts {
-            let role = [contact.isClient ? "client" : nil, contact.isProspect ? "prospect" : nil].compactMap {
-              $0
-            }
+            let role = [
+              contact.isClient ? "client" : nil, contact.isProspect ? "prospect" : nil,
+              contact.doNotContact ? "do-not-contact" : nil,
+            ].compactMap { $0 }
+            let custom = contact.customFields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             print(
-              "\(contact.id)\t\(contact.name ?? "-")\t\(contact.email)\t\(contact.company ?? "-")\t"
-                + (role.isEmpty ? "-" : role.joined(separator: ",")))
+              "\(contact.id)\t\(contact.displayName)\t\(contact.email)\t\(contact.company ?? "-")\t"
+                + (role.isEmpty ? "-" : role.joined(separator: ","))
+                + (custom.isEmpty ? "" : "\t" + custom.joined(separator: " ")))
           }
         }
         return .ok
@@ -159,19 +162,41 @@ struct ContactCommand: ParsableCommand {
         let contact = try findContact(email, in: store)
         let referrals = try storeCall { () throws(StoreError) in try store.referrals(introducerID: contact.id)
         }
+        let key = try addressKey(contact.email)
+        let suppressed = try storeCall { () throws(StoreError) in try store.isSuppressed(normalizedEmail: key)
+        }
         if json {
-          printJSON(contact)
+          printJSON(
+            ContactShowJSON(contact: contact, displayName: contact.displayName, suppressed: suppressed))
           return .ok
         }
-        print("\(contact.name ?? "-") <\(contact.email)>")
+        print("\(contact.displayName) <\(contact.email)>")
+        if contact.doNotContact || suppressed {
+          print(
+            "  DO NOT CONTACT: intro will not email this address"
+              + (suppressed ? " (on the suppression list: opted out, bounced or marked)" : ""))
+        }
         for (label, value) in [
+          ("name as stored", contact.name == contact.displayName ? nil : contact.name),
+          ("first name", contact.firstName), ("last name", contact.lastName),
           ("company", contact.company), ("title", contact.title), ("phone", contact.phone),
           ("client since", contact.clientSince), ("satisfaction", contact.satisfaction.map(String.init)),
           ("sale closed", contact.saleClosedOn), ("notes", contact.notes),
         ] {
           if let value { print("  \(label): \(value)") }
         }
-        if contact.isClient { print("  client; introductions made: \(referrals.count)") }
+        for (key, value) in contact.customFields.sorted(by: { $0.key < $1.key }) {
+          print("  \(key): \(value)")
+        }
+        let role = [contact.isClient ? "client" : nil, contact.isProspect ? "prospect" : nil].compactMap {
+          $0
+        }
+        if !role.isEmpty { print("  \(role.joined(separator: " and "))") }
+        for referral in referrals.reversed() {
+          let prospect = try storeCall { () throws(StoreError) in try store.contact(id: referral.prospectID) }
+          print(
+            "  introduction \(referral.id): to \(prospect?.displayName ?? "?") (\(referral.stage.rawValue))")
+        }
         return .ok
       }
     }
@@ -385,6 +410,22 @@ func findContact(_ email: String, in store: Store) throws(CommandFailure) -> Con
       .dataError, "no contact \(email) in the store; add one with 'intro contact add \(email)'")
   }
   return contact
+}
+
+/// `contact show --json`: the contact, the name shown, and whether the address is suppressed.
+private struct ContactShowJSON: Encodable {
+  var contact: Contact
+  var displayName: String
+  var suppressed: Bool
+
+  func encode(to encoder: any Encoder) throws {
+    try contact.encode(to: encoder)
+    var container = encoder.container(keyedBy: Key.self)
+    try container.encode(displayName, forKey: .displayName)
+    try container.encode(suppressed, forKey: .suppressed)
+  }
+
+  private enum Key: String, CodingKey { case displayName, suppressed }
 }
 
 /// Pretty, stable JSON on stdout.

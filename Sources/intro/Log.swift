@@ -86,6 +86,9 @@ struct Log: ParsableCommand {
         + (message.batchID.map { " batch \($0)" } ?? "") + " <\(message.messageID)>"
     ]
     if let subject = message.subject { lines.append("  subject: \(subject)") }
+    if let template = message.template {
+      lines.append("  template: \(template)" + (message.referralID.map { ", referral \($0)" } ?? ""))
+    }
     if message.state == .deferred, let next = message.nextAttemptAt {
       lines.append("  next attempt: \(format(next))")
     }

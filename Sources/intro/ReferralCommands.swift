@@ -38,7 +38,8 @@ struct ReferralCommand: ParsableCommand {
     @Option(help: ArgumentHelp("When will the introduction happen, YYYY-MM-DD.", valueName: "date"))
     var promisedBy: String?
     @Option(help: "A problem you can solve for the prospect; repeat for more.") var problem: [String] = []
-    @Option(help: "The starting stage.") var stage: ReferralStage = .asked
+    @Option(help: "The starting stage (default: promised with --promised-by, else asked).")
+    var stage: ReferralStage?
 
     func validate() throws {
       if let promisedBy, !ContactImport.isDay(promisedBy) {
@@ -70,11 +71,19 @@ struct ReferralCommand: ParsableCommand {
         }
         input.promisedBy = promised
         input.problems = problem
-        input.stage = stage
+        input.stage = stage ?? ReferralStage.initial(promisedBy: promised)
+        let earlier = try storeCall { () throws(StoreError) in
+          try store.referral(introducerID: introducer.id, prospectID: person.id)
+        }
         let referral = try storeCall { () throws(StoreError) in try store.addReferral(input) }
         print(
-          "added referral \(referral.id): \(introducer.name ?? introducer.email) → \(person.name ?? person.email) (\(referral.stage.rawValue))"
+          "added referral \(referral.id): \(introducer.displayName) → \(person.displayName) (\(referral.stage.rawValue))"
         )
+        if let earlier {
+          writeError(
+            "intro: warning: \(introducer.displayName) → \(person.displayName) is also referral \(earlier.id) "
+              + "(\(earlier.stage.rawValue)); if this one is a mistake, keep one and move the other to lost")
+        }
         return .ok
       }
     }
@@ -96,14 +105,16 @@ struct ReferralCommand: ParsableCommand {
           printJSON(referrals)
           return .ok
         }
+        let today = localDay(Date())
         for referral in referrals {
           let introducer = try storeCall { () throws(StoreError) in
             try store.contact(id: referral.introducerID)
           }
           let prospect = try storeCall { () throws(StoreError) in try store.contact(id: referral.prospectID) }
           print(
-            "\(referral.id)\t\(referral.stage.rawValue)\t\(introducer?.email ?? "?") → \(prospect?.email ?? "?")\t"
-              + "promised by \(referral.promisedBy ?? "-")")
+            "\(referral.id)\t\(referral.stage.rawValue)\t\(introducer?.displayName ?? "?") → \(prospect?.displayName ?? "?")\t"
+              + "promised by \(referral.promisedBy ?? "-")"
+              + (overdue(referral, today: today).map { "\t\($0)" } ?? ""))
         }
         return .ok
       }
@@ -130,7 +141,13 @@ struct ReferralCommand: ParsableCommand {
           printJSON(referral)
           return .ok
         }
+        let introducer = try storeCall { () throws(StoreError) in try store.contact(id: referral.introducerID)
+        }
+        let prospect = try storeCall { () throws(StoreError) in try store.contact(id: referral.prospectID) }
         print("referral \(referral.id): \(referral.stage.rawValue)")
+        print("  from: \(introducer.map { "\($0.displayName) <\($0.email)>" } ?? "?")")
+        print("  to: \(prospect.map { "\($0.displayName) <\($0.email)>" } ?? "?")")
+        if let late = overdue(referral, today: localDay(Date())) { print("  \(late)") }
         for (label, value) in [
           ("about the prospect", referral.aboutProspect), ("why me", referral.whyMe),
           ("why now", referral.whyNow),
@@ -188,6 +205,34 @@ struct ReferralCommand: ParsableCommand {
       }
     }
   }
+}
+
+/// "OVERDUE 3 days" for an introduction promised by a day before `today` that has not happened.
+func overdue(_ referral: Referral, today: String) -> String? {
+  guard referral.stage == .asked || referral.stage == .promised, let promised = referral.promisedBy,
+    promised < today
+  else { return nil }
+  let days = daysBetween(promised, today)
+  return "OVERDUE \(days) day\(days == 1 ? "" : "s") (promised by \(promised))"
+}
+
+/// `YYYY-MM-DD` in this machine's time zone.
+func localDay(_ date: Date) -> String {
+  let formatter = DateFormatter()
+  formatter.locale = Locale(identifier: "en_US_POSIX")
+  formatter.timeZone = .current
+  formatter.dateFormat = "yyyy-MM-dd"
+  return formatter.string(from: date)
+}
+
+/// Whole days from one `YYYY-MM-DD` to a later one.
+private func daysBetween(_ start: String, _ end: String) -> Int {
+  let formatter = DateFormatter()
+  formatter.locale = Locale(identifier: "en_US_POSIX")
+  formatter.timeZone = TimeZone(identifier: "UTC")
+  formatter.dateFormat = "yyyy-MM-dd"
+  guard let a = formatter.date(from: start), let b = formatter.date(from: end) else { return 0 }
+  return Int((b.timeIntervalSince(a) / 86_400).rounded())
 }
 
 /// Asks a question on the terminal; nil when the answer is empty or input ends.

@@ -98,7 +98,7 @@ func showPlan(_ plan: ReminderPlan, setup: ReminderSetup, json: Bool) throws(Com
     rows.append(
       DueJSON(
         rule: item.rule.name, to: item.rule.recipient.rawValue, template: item.rule.template,
-        who: who?.name ?? who?.email ?? "contact \(item.contactID)", email: who?.email,
+        who: who?.displayName ?? "contact \(item.contactID)", email: who?.email,
         referral: item.referralID,
         dueSince: iso8601(item.dueAt), dueSinceLocal: calendar.localDate(item.dueAt), late: item.late,
         why: item.reason, held: item.hold?.text))

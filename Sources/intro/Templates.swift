@@ -112,9 +112,26 @@ struct Templates: ParsableCommand {
       abstract: "Check templates and print the data each one needs.",
       discussion: """
         Checks every template (or NAME) for syntax errors and partials that do not exist, \
-        warns about wording that works against introductions ("referral" in client copy, \
-        product-focused or needy asks), and prints every variable and section the template \
-        reads: the intel it needs. Exits 65 when any template has an error.
+        and prints every variable and section the template reads: the intel it needs. A \
+        broken template is reported and the others are still checked. Exits 65 when any \
+        template has an error, or with --strict any warning.
+
+        Warnings, each with file:line:column and its [rule]:
+          say-introduction    "referral" (refer, referred) in copy a client or prospect can read
+          needy-ask           product-first or needy wording: "our product", "any leads",
+                              "sorry to bother", "my quota", "could use our", ...
+          greeting-fallback   Hi {{client.first_name}}, without | "there"
+          long-subject        a subject over 78 characters with the sample data
+          long-blurb          a blurb over 120 words with the sample data
+          double-punctuation  {{client.company}}. prints "Northwind, Inc.."
+          internal-note       your notes ({{contact.notes}}, {{referral.about_prospect}}, ...)
+                              pasted into client copy
+        The sample data is what 'intro init --sample' imports (config/sample/).
+
+        Examples:
+          intro templates lint
+          intro templates lint intro-request
+          intro templates lint --templates ~/my-templates --strict
         """)
 
     @OptionGroup var source: Source
@@ -122,11 +139,23 @@ struct Templates: ParsableCommand {
     @Argument(help: ArgumentHelp("One template's name; default: all.", valueName: "name"))
     var name: String?
 
+    @Flag(help: "Check every template (the default when no NAME is given).")
+    var all = false
+
+    @Flag(help: "Exit 65 on any warning, not only on errors.")
+    var strict = false
+
+    func validate() throws {
+      if all && name != nil { throw ValidationError("give a template NAME or --all, not both") }
+    }
+
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let library = try source.library()
         let names = name.map { [$0] } ?? (library.names + library.problems.keys).sorted()
+        let samples = (try? SampleHome.contexts()) ?? []
         var failed = false
+        var warnings = 0
         for name in names {
           if let problem = library.problems[name] {
             print(name)
@@ -143,11 +172,9 @@ struct Templates: ParsableCommand {
             print("  error: no partial named '\(partial)'")
             failed = true
           }
-          let file = entry.file ?? "Templates/\(name).mustache"
-          for finding in TemplateLint.check(
-            source: entry.source, file: file, audience: entry.template.metadata["Audience"])
-          {
+          for finding in TemplateLint.check(entry, in: library, samples: samples) {
             print("  \(finding)")
+            warnings += 1
           }
           for (header, value) in entry.template.headers {
             print("  \(header):")
@@ -157,7 +184,11 @@ struct Templates: ParsableCommand {
           printModel(entry.template.body.dataModel, depth: entry.template.headers.isEmpty ? 1 : 2)
           printPartials(of: templates, in: library, seen: [name])
         }
-        return failed ? .dataError : .ok
+        if warnings > 0 {
+          writeError(
+            "intro: \(warnings) warning\(warnings == 1 ? "" : "s")\(strict ? " (--strict: exit 65)" : "")")
+        }
+        return failed || (strict && warnings > 0) ? .dataError : .ok
       }
     }
 

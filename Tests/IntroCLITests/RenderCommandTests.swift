@@ -81,7 +81,8 @@ struct RenderCommandTests {
     let output = try intro.run(["templates", "lint", "thank-you-intro"])
 
     #expect(output.status == 0, "\(output.stderr)")
-    #expect(output.stdout.contains("client.first_name  text, required"))
+    #expect(output.stdout.contains("client.first_name  text, fallback \"there\""))
+    #expect(output.stdout.contains("client.email  text, required"))
     #expect(output.stdout.contains("partial partials/signature:"))
     #expect(output.stdout.contains("rep.name  text, required"))
   }

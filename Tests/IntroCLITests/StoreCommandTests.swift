@@ -21,14 +21,16 @@ struct StoreCommandTests {
       "--promised-by", "2026-12-01", "--problem", "slow quotes", "--problem", "manual reports",
     ])
     #expect(added.status == 0, "\(added.stderr)")
-    #expect(try intro.run(["referral", "set", "1", "--stage", "promised", "--note", "said yes"]).status == 0)
+    #expect(added.stdout.contains("(promised)"), "a promised date makes it promised")
+    #expect(try intro.run(["referral", "note", "1", "said yes"]).status == 0)
     #expect(try intro.run(["referral", "set", "1", "--stage", "introduced"]).status == 0)
     let shown = try intro.run(["referral", "show", "1"])
 
     #expect(shown.stdout.contains("referral 1: introduced"))
     #expect(shown.stdout.contains("why me: Quotes take a week"))
     #expect(shown.stdout.contains("problems: slow quotes; manual reports"))
-    #expect(shown.stdout.contains("asked → promised  (said yes)"))
+    #expect(shown.stdout.contains("new → promised"))
+    #expect(shown.stdout.contains("note  (said yes)"))
     #expect(shown.stdout.contains("promised → introduced"))
     let listed = try intro.run(["referral", "list", "--stage", "introduced", "--json"])
     #expect(listed.stdout.contains("\"whyNow\" : \"Second office\""))

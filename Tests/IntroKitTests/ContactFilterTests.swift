@@ -25,11 +25,39 @@ struct ContactFilterTests {
   @Test func aFilterWithoutAComparisonOrOnAnUnknownFieldSaysWhatIsAllowed() {
     #expect(throws: AudienceError.self) { try ContactFilter("satisfaction") }
     do {
-      _ = try ContactFilter("shoe_size>=42")
-      Issue.record("an unknown field was accepted")
+      _ = try ContactFilter("sh@e>=42")
+      Issue.record("a field name with an @ was accepted")
     } catch {
-      #expect(error.description.contains("not a contact field"))
+      #expect(error.description.contains("not a field name"))
       #expect(error.description.contains("satisfaction"))
     }
+  }
+
+  @Test(arguments: [
+    ("satisfaction>=high", "satisfaction is a number, and 'high' is not"),
+    ("satisfaction<ten", "satisfaction is a number"),
+    ("client_since>=last year", "client_since is a date"),
+    ("company>5", "company is text, so > cannot compare it with the number 5"),
+  ])
+  func comparingANumberWithANonNumberIsAUsageError(_ expression: String, _ message: String) {
+    do {
+      _ = try ContactFilter(expression)
+      Issue.record("\(expression) was accepted")
+    } catch {
+      #expect(error.isUsage)
+      #expect(error.description.contains(message), "\(error)")
+    }
+  }
+
+  @Test func aCustomFieldFiltersByItsValueAndANonNumberValueIsAnError() throws {
+    var logistics = chris
+    logistics.customFields = ["Deal Size": "120", "industry": "logistics"]
+    var vague = chris
+    vague.customFields = ["Deal Size": "big"]
+    #expect(try ContactFilter("industry=Logistics").matches(logistics))
+    #expect(try ContactFilter("deal_size>=100").matches(logistics))
+    #expect(try !ContactFilter("deal_size>=200").matches(logistics))
+    #expect(try !ContactFilter("industry=logistics").matches(chris))
+    #expect(throws: AudienceError.self) { try ContactFilter("deal_size>=100").matches(vague) }
   }
 }

@@ -22,14 +22,17 @@ public struct PersonName: Sendable, Equatable {
     "jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "mba", "cpa", "dds",
   ]
 
-  /// A name made of its parts.
-  /// The name to show: "Marie-Anne Lefèvre" for "Lefèvre, Marie-Anne" split
-  /// into `first` and `last`, the name as typed otherwise, else the address.
-  public static func display(name: String?, first: String?, last: String?, email: String) -> String {
-    if let name, name.contains(","), let first, let last { return first + " " + last }
-    return name ?? email
+  /// The name in reading order: "Thi Lan Nguyen" for "Nguyen, Thi Lan"; nil when it was already.
+  public var reordered: String?
+
+  /// The name to show a rep: "Marie-Anne Lefèvre" for a CRM's "Lefèvre, Marie-Anne",
+  /// the name as typed otherwise, else the address.
+  public static func display(name: String?, email: String) -> String {
+    guard let name else { return email }
+    return name.contains(",") ? PersonName(name).reordered ?? name : name
   }
 
+  /// A name made of its parts.
   public init(first: String?, last: String?) {
     self.first = first
     self.last = last
@@ -44,6 +47,7 @@ public struct PersonName: Sendable, Equatable {
       let given = parts[1].drop { Self.titles.contains(Self.bare($0)) }
       first = given.first ?? parts[1].first
       last = parts[0].joined(separator: " ")
+      reordered = (given.isEmpty ? parts[1] : Array(given)).joined(separator: " ") + " " + (last ?? "")
       return
     }
     let words = (parts.first ?? []).filter { !Self.suffixes.contains(Self.bare($0)) }

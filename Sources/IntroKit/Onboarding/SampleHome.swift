@@ -1,5 +1,6 @@
 import Foundation
 public import IntroStore
+public import IntroTemplates
 
 /// `intro init --sample`: a working home to try `intro` on — a sample rep,
 /// clients, prospects and referrals, from the files in `config/sample/`
@@ -56,5 +57,49 @@ public enum SampleHome {
       path: (folder as NSString).appendingPathComponent("referrals.csv"), into: store, now: now)
     report.referrals = referrals.added.count
     return report
+  }
+
+  /// The sample rep as `[rep]` reads it.
+  public static var repConfig: IntroConfig.Rep {
+    (try? ConfigLoader.decode(configText, file: "sample"))?.rep ?? IntroConfig.Rep()
+  }
+
+  /// A template context for each sample referral, as `intro send --referral`
+  /// builds it, plus a one-item `items`/`due_count` for the daily digest: what
+  /// `intro templates lint` renders templates with, and what the tests check
+  /// every built-in template against. Built in a throwaway store.
+  public static func contexts(today: Date = Date()) throws -> [TemplateValue] {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "intro-sample-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    ).path
+    try FileManager.default.createDirectory(
+      atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let store = try Store(path: (folder as NSString).appendingPathComponent("sample.sqlite"))
+    _ = try install(into: (folder as NSString).appendingPathComponent("files"), store: store, now: today)
+    let context = SendContext(rep: repConfig, today: today)
+    let digest: [(String, TemplateValue)] = [
+      ("due_count", .string("1")),
+      (
+        "items",
+        .list([
+          .object(
+            TemplateObject([
+              ("who", .string("Pieter van der Berg")),
+              ("what", .string("follow up on the introduction to Jonas Ålund (late-introduction)")),
+              ("when", .string("promised by November 25, 2026")),
+              ("suggestion", .string("Any news on Jonas? I can send you a short note to forward.")),
+              ("late", .bool(true)),
+            ]))
+        ])
+      ),
+    ]
+    return try store.referrals().sorted { $0.id < $1.id }.compactMap { referral in
+      guard let client = try store.contact(id: referral.introducerID),
+        let prospect = try store.contact(id: referral.prospectID),
+        case .object(let object) = context.forReferral(referral, introducer: client, prospect: prospect)
+      else { return nil }
+      return .object(TemplateObject(Array(zip(object.keys, object.values)) + digest))
+    }
   }
 }

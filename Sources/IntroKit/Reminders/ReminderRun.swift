@@ -177,10 +177,10 @@ public struct ReminderEngine: Sendable {
   /// The rep's task as a digest line: who, what, when, and a line to use.
   private func task(_ item: DueReminder, store: Store) throws(StoreError) -> TemplateValue {
     let who = try store.contact(id: item.contactID)
-    let name = who?.name ?? who?.email ?? "a contact"
+    let name = who?.displayName ?? "a contact"
     var prospect: String?
     if let id = item.referralID, let referral = try store.referral(id: id) {
-      prospect = try store.contact(id: referral.prospectID).map { $0.name ?? $0.email }
+      prospect = try store.contact(id: referral.prospectID).map(\.displayName)
     }
     let what =
       prospect.map { "follow up on the introduction to \($0) (\(item.rule.name))" }

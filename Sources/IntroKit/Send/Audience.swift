@@ -28,17 +28,25 @@ public enum Audience: Sendable {
 /// `--where FIELD OP VALUE` on clients: `satisfaction>=8`, `company=Acme`,
 /// `title~director` (contains, any case), `client_since<2025-01-01`.
 public struct ContactFilter: Sendable {
-  /// The fields a filter may name.
+  /// The fields a filter may name; any other name is a custom field (an import's extra column).
   public static let fields = [
     "email", "name", "first_name", "last_name", "company", "title", "phone", "notes", "satisfaction",
     "client_since", "sale_closed_on", "time_zone", "prospect",
   ]
+  static let numberFields: Set<String> = ["satisfaction"]
+  static let dateFields: Set<String> = ["client_since", "sale_closed_on"]
   public let text: String
   let field: String
   let operation: String
   let value: String
+  /// Not a contact field: a custom field of that name.
+  var isCustom: Bool { !Self.fields.contains(field) }
+  private var isOrdering: Bool { [">=", "<=", ">", "<"].contains(operation) }
 
   /// Parses `expression`; the error says what is wrong and what is allowed.
+  /// Comparing a number field with a non-number (`satisfaction>=high`), a date
+  /// field with a non-date, or a text field with `<`/`>` and a number is an
+  /// error here, not a filter that matches nobody.
   public init(_ expression: String) throws(AudienceError) {
     text = expression
     let operators = ["!=", ">=", "<=", "=", ">", "<", "~"]
@@ -48,7 +56,8 @@ public struct ContactFilter: Sendable {
       }).min(by: { $0.0.lowerBound < $1.0.lowerBound })
     else {
       throw AudienceError(
-        "--where '\(expression)' has no comparison; write FIELD=VALUE, FIELD>=N, FIELD~TEXT (contains)")
+        "--where '\(expression)' has no comparison; write FIELD=VALUE, FIELD>=N, FIELD~TEXT (contains)",
+        isUsage: true)
     }
     // "a>=b": the earliest match may be ">" inside ">="; prefer the two-character operator there.
     var op = firstOperator
@@ -61,15 +70,36 @@ public struct ContactFilter: Sendable {
     field = expression[..<opRange.lowerBound].trimmingCharacters(in: .whitespaces).lowercased()
     value = expression[opRange.upperBound...].trimmingCharacters(in: .whitespaces)
     operation = op
-    guard Self.fields.contains(field) else {
+    guard !field.isEmpty,
+      field.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == " " })
+    else {
       throw AudienceError(
-        "--where '\(expression)': '\(field)' is not a contact field; use one of \(Self.fields.joined(separator: ", "))"
-      )
+        "--where '\(expression)': '\(field)' is not a field name; use one of \(Self.fields.joined(separator: ", ")) "
+          + "or a custom field", isUsage: true)
+    }
+    guard isOrdering else { return }
+    let isNumber = Double(value) != nil
+    if Self.numberFields.contains(field), !isNumber {
+      throw AudienceError(
+        "--where '\(expression)': \(field) is a number, and '\(value)' is not; write e.g. \(field)\(op)8",
+        isUsage: true)
+    }
+    if Self.dateFields.contains(field), !ContactImport.isDay(value) {
+      throw AudienceError(
+        "--where '\(expression)': \(field) is a date, and '\(value)' is not; write e.g. \(field)\(op)2025-01-01",
+        isUsage: true)
+    }
+    if !isCustom, !Self.numberFields.contains(field), !Self.dateFields.contains(field), isNumber {
+      throw AudienceError(
+        "--where '\(expression)': \(field) is text, so \(op) cannot compare it with the number \(value); "
+          + "use = or ~ (contains)", isUsage: true)
     }
   }
 
-  /// Whether `contact` passes.
-  public func matches(_ contact: Contact) -> Bool {
+  /// Whether `contact` passes. A custom field compared with `<`/`>` and a
+  /// number must hold a number; a contact whose value does not is an error
+  /// naming them, not a silent miss.
+  public func matches(_ contact: Contact) throws(AudienceError) -> Bool {
     let actual: String? =
       switch field {
       case "email": contact.email
@@ -85,7 +115,7 @@ public struct ContactFilter: Sendable {
       case "sale_closed_on": contact.saleClosedOn
       case "time_zone": contact.timeZone
       case "prospect": contact.isProspect ? "yes" : "no"
-      default: nil
+      default: Self.custom(field, of: contact)
       }
     guard let actual else { return operation == "!=" }
     if operation == "~" { return actual.localizedCaseInsensitiveContains(value) }
@@ -93,6 +123,11 @@ public struct ContactFilter: Sendable {
     if let left = Double(actual), let right = Double(value) {
       order = left < right ? .orderedAscending : left > right ? .orderedDescending : .orderedSame
     } else {
+      if isOrdering, Double(value) != nil {
+        throw AudienceError(
+          "--where '\(text)' compares a number, but \(contact.email) has \(field) '\(actual)'; "
+            + "fix the value (intro contact import) or compare with = or ~", isUsage: true)
+      }
       order = actual.caseInsensitiveCompare(value)
     }
     switch operation {
@@ -104,12 +139,39 @@ public struct ContactFilter: Sendable {
     default: return order == .orderedAscending
     }
   }
+
+  /// A custom field by name, ignoring case, spaces, `_` and `-` ("Industry", "deal size" = `deal_size`).
+  static func custom(_ field: String, of contact: Contact) -> String? {
+    let wanted = canonical(field)
+    return contact.customFields.first { canonical($0.key) == wanted }?.value
+  }
+
+  static func canonical(_ name: String) -> String {
+    String(name.lowercased().filter { $0 != " " && $0 != "_" && $0 != "-" })
+  }
+
+  /// Fails when a custom field of `filters` is held by none of `contacts`: a typo, not an empty audience.
+  static func checkCustomFields(_ filters: [ContactFilter], in contacts: [Contact]) throws(AudienceError) {
+    let known = Set(contacts.flatMap { $0.customFields.keys.map(canonical) })
+    for filter in filters where filter.isCustom && !known.contains(canonical(filter.field)) {
+      let names = Set(contacts.flatMap(\.customFields.keys)).sorted()
+      throw AudienceError(
+        "--where '\(filter.text)': '\(filter.field)' is neither a contact field (\(fields.joined(separator: ", "))) "
+          + "nor a custom field of any client"
+          + (names.isEmpty ? "" : " (custom fields: \(names.joined(separator: ", ")))"), isUsage: true)
+    }
+  }
 }
 
 /// An audience that cannot be built: a contact or referral that is not there, a bad filter.
 public struct AudienceError: Error, Sendable, CustomStringConvertible {
   public let description: String
-  public init(_ description: String) { self.description = description }
+  /// The command line is wrong (a bad `--where`): exit 64, not 65.
+  public let isUsage: Bool
+  public init(_ description: String, isUsage: Bool = false) {
+    self.description = description
+    self.isUsage = isUsage
+  }
 }
 
 /// An audience ready to walk: the store's people read into memory, or a CSV file to stream.
@@ -173,8 +235,19 @@ extension Audience {
             contactID: introducer.id, referralID: id, doNotContact: introducer.doNotContact)
         ]), context: context)
     case .clients(let filters):
-      let clients = try storeStep { () throws(StoreError) in try store.contacts(clientsOnly: true) }
-        .filter { contact in !contact.doNotContact && filters.allSatisfy { $0.matches(contact) } }
+      let all = try storeStep { () throws(StoreError) in try store.contacts(clientsOnly: true) }
+      let clients: [Contact]
+      do throws(AudienceError) {
+        try ContactFilter.checkCustomFields(filters, in: all)
+        var kept: [Contact] = []
+        contacts: for contact in all where !contact.doNotContact {
+          for filter in filters where !(try filter.matches(contact)) { continue contacts }
+          kept.append(contact)
+        }
+        clients = kept
+      } catch {
+        throw .audience(error)
+      }
       return ResolvedAudience(
         source: .members(
           clients.map { contact in
@@ -258,7 +331,7 @@ public enum SendError: Error, Sendable, CustomStringConvertible {
   /// helps (a busy store, a full disk), 78 for what a person must fix.
   public var exitStatus: ExitStatus {
     switch self {
-    case .audience: .dataError
+    case .audience(let error): error.isUsage ? .usage : .dataError
     case .store(let error): ExitStatus(error)
     case .configuration: .configuration
     }

@@ -184,7 +184,8 @@ public final class BatchRunner: Sendable {
     let verdict = Verdict(message: message, result: result, now: now, policy: options.retry)
     let attempt = AttemptRecord(
       startedAt: started, finishedAt: now, outcome: result.outcome.rawValue, stage: result.stage.rawValue,
-      smtpCode: result.responseCode, smtpText: result.serverText, detail: result.detail, bootID: bootID)
+      smtpCode: result.responseCode, smtpText: result.serverText,
+      detail: result.detail ?? result.location.map { "written to \($0)" }, bootID: bootID)
     try journal.append(
       .finished(
         id: message.id, state: verdict.state, attempt: attempt, nextAttemptAt: verdict.nextAttempt,

@@ -31,17 +31,21 @@ public enum ContactExport {
     "satisfaction", "sale_closed_on", "is_prospect", "do_not_contact",
   ]
 
-  /// RFC 4180 CSV of the contacts (CRLF rows). A cell that a spreadsheet would
-  /// run as a formula (starting with `=`, `+`, `-` or `@`) gets a leading `'`.
+  /// RFC 4180 CSV of the contacts (CRLF rows), custom fields as the last
+  /// columns (sorted by name), so `contact import` reads the file back. A cell
+  /// that a spreadsheet would run as a formula (starting with `=`, `+`, `-` or
+  /// `@`) gets a leading `'`.
   public static func csv(_ contacts: [Contact]) -> String {
-    var rows = [csvColumns.joined(separator: ",")]
+    let custom = Set(contacts.flatMap(\.customFields.keys)).subtracting(csvColumns).sorted()
+    var rows = [(csvColumns + custom).map(cell).joined(separator: ",")]
     for c in contacts {
-      let cells: [String?] = [
-        c.email, c.name, c.firstName, c.lastName, c.company, c.title, c.phone, c.notes,
-        c.isClient ? "1" : "0",
-        c.clientSince, c.satisfaction.map(String.init), c.saleClosedOn, c.isProspect ? "1" : "0",
-        c.doNotContact ? "1" : "0",
-      ]
+      let cells: [String?] =
+        [
+          c.email, c.name, c.firstName, c.lastName, c.company, c.title, c.phone, c.notes,
+          c.isClient ? "1" : "0",
+          c.clientSince, c.satisfaction.map(String.init), c.saleClosedOn, c.isProspect ? "1" : "0",
+          c.doNotContact ? "1" : "0",
+        ] + custom.map { c.customFields[$0] }
       rows.append(cells.map { cell($0 ?? "") }.joined(separator: ","))
     }
     return rows.joined(separator: "\r\n") + "\r\n"
@@ -61,6 +65,6 @@ extension Contact {
   /// The name to show a rep: "Marie-Anne Lefèvre" for a CRM's "Lefèvre, Marie-Anne",
   /// the name as typed otherwise, else the address.
   public var displayName: String {
-    PersonName.display(name: name, first: firstName, last: lastName, email: email)
+    PersonName.display(name: name, email: email)
   }
 }

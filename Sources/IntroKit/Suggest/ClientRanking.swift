@@ -86,7 +86,7 @@ public struct ClientRanking: Sendable {
     return Suggestion(
       contact: facts.contactID, email: facts.email,
       name: PersonName.display(
-        name: facts.name, first: facts.firstName, last: facts.lastName, email: facts.email),
+        name: facts.name, email: facts.email),
       company: facts.company,
       score: Int(score.rounded()), ready: wait == nil,
       reason: wait.map { "wait: " + $0 } ?? strengths.joined(separator: ", "))

@@ -8,6 +8,8 @@ public struct LoggedMessage: Sendable, Codable {
   public var recipient: String
   public var messageID: String
   public var template: String?
+  /// The referral it is about, if any.
+  public var referralID: Int64?
   public var subject: String?
   public var state: MessageState
   public var attemptCount: Int
@@ -83,7 +85,12 @@ extension Store {
   /// Messages with their attempts, newest first, as `intro log` shows them.
   public func messages(_ filter: MessageFilter) throws(StoreError) -> [LoggedMessage] {
     try read { db in
-      var sql = "SELECT * FROM messages WHERE 1"
+      // Every column but the body: a log of thousands of messages reads no message text.
+      var sql = """
+        SELECT id, batch_id, recipient, message_id, template, referral_id, subject, state, attempt_count,
+          next_attempt_at, last_error, created_at, updated_at
+        FROM messages WHERE 1
+        """
       var arguments: StatementArguments = []
       if let since = filter.since {
         sql += " AND updated_at >= ?"
@@ -113,7 +120,7 @@ extension Store {
         let id: Int64 = row["id"]
         return LoggedMessage(
           id: id, batchID: row["batch_id"], recipient: row["recipient"], messageID: row["message_id"],
-          template: row["template"], subject: row["subject"],
+          template: row["template"], referralID: row["referral_id"], subject: row["subject"],
           state: MessageState(rawValue: row["state"]) ?? .pending, attemptCount: row["attempt_count"] ?? 0,
           nextAttemptAt: (row["next_attempt_at"] as String?).flatMap(Timestamp.parse),
           lastError: row["last_error"],

@@ -8,8 +8,6 @@ public struct RelationshipFacts: Sendable, Equatable {
   public var contactID: Int64
   public var email: String
   public var name: String?
-  public var firstName: String?
-  public var lastName: String?
   public var company: String?
   /// `YYYY-MM-DD`.
   public var clientSince: String?
@@ -27,6 +25,25 @@ public struct RelationshipFacts: Sendable, Equatable {
   public var introductions: Int
   /// Of those, the ones still waiting to happen (asked, promised).
   public var pendingIntroductions: Int
+
+  public init(
+    contactID: Int64, email: String, name: String? = nil, company: String? = nil, clientSince: String? = nil,
+    satisfaction: Int? = nil, recentContacts: Int = 0, lastContact: Date? = nil, lastAsk: Date? = nil,
+    lastThanks: Date? = nil, introductions: Int = 0, pendingIntroductions: Int = 0
+  ) {
+    self.contactID = contactID
+    self.email = email
+    self.name = name
+    self.company = company
+    self.clientSince = clientSince
+    self.satisfaction = satisfaction
+    self.recentContacts = recentContacts
+    self.lastContact = lastContact
+    self.lastAsk = lastAsk
+    self.lastThanks = lastThanks
+    self.introductions = introductions
+    self.pendingIntroductions = pendingIntroductions
+  }
 }
 
 extension Store {
@@ -38,7 +55,7 @@ extension Store {
       let rows = try Row.fetchCursor(
         db,
         sql: """
-          SELECT c.id, c.email, c.name, c.first_name, c.last_name, c.company, c.client_since, c.satisfaction,
+          SELECT c.id, c.email, c.name, c.company, c.client_since, c.satisfaction,
             (SELECT count(*) FROM touches t WHERE t.contact_id = c.id AND t.happened_at >= ?1)
               + (SELECT count(*) FROM messages m WHERE m.contact_id = c.id AND m.state = 'sent'
                  AND m.purpose IS NULL AND m.sent_at >= ?1) AS recent,
@@ -64,8 +81,7 @@ extension Store {
         }
         facts.append(
           RelationshipFacts(
-            contactID: row["id"], email: row["email"], name: row["name"],
-            firstName: row["first_name"], lastName: row["last_name"], company: row["company"],
+            contactID: row["id"], email: row["email"], name: row["name"], company: row["company"],
             clientSince: row["client_since"], satisfaction: row["satisfaction"],
             recentContacts: row["recent"],
             lastContact: date("last_contact"), lastAsk: date("last_ask"), lastThanks: date("last_thanks"),
