@@ -86,9 +86,7 @@ public final class Store: Sendable {
 
   /// Makes a store file as the first released version left it, for migration tests.
   static func createAtFirstVersion(path: String) throws {
-    try preparePrivateFile(path)
-    let queue = try DatabaseQueue(path: path)
-    try Schema.migrator.migrate(queue, upTo: "v1-contacts-referrals-messages")
+    try createAt(migration: "v1-contacts-referrals-messages", path: path)
   }
 
   /// The names of the migrations applied, oldest first.

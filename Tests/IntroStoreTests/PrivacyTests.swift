@@ -61,7 +61,7 @@ struct PrivacyTests {
     let path = dir.file("intro.sqlite")
     try Store.createAtFirstVersion(path: path)
     let store = try Store(path: path)
-    #expect(try store.appliedMigrations().last == "v4-reminders")
+    #expect(try store.appliedMigrations().last == "v6-sent-by-contact")
     #expect(try store.integrityCheck() == ["ok"])
   }
 }

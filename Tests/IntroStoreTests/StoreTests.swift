@@ -12,6 +12,7 @@ struct StoreTests {
     #expect(
       try store.appliedMigrations() == [
         "v1-contacts-referrals-messages", "v2-store-settings", "v3-delivery-journal", "v4-reminders",
+        "v5-checks-without-in-lists", "v6-sent-by-contact",
       ])
     #expect(try store.integrityCheck() == ["ok"])
     _ = try store.addContact(ContactInput(email: "Chris@Example.com", normalizedEmail: "Chris@example.com"))
