@@ -17,12 +17,9 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
-    // libcurl, as Debian ships it, behind non-variadic wrappers Swift can call.
-    .systemLibrary(
-      name: "CCurl",
-      pkgConfig: "libcurl",
-      providers: [.apt(["libcurl4-openssl-dev"])]
-    ),
+    // libcurl, as Debian ships it (libcurl4-openssl-dev), opened on first use
+    // behind non-variadic wrappers Swift can call.
+    .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
     .target(name: "IntroTemplates"),
     .target(name: "IntroMail"),
     .target(name: "IntroSMTP", dependencies: ["IntroMail", "CCurl"]),

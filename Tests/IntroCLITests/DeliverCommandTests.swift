@@ -147,6 +147,27 @@ struct DeliverCommandTests {
     #expect(server.count("mail") == 0)
   }
 
+  /// libcurl and the libraries it pulls in cost milliseconds at every start;
+  /// only a command that talks to the relay opens it.
+  @Test func libcurlIsLoadedOnlyByCommandsThatTalkToTheRelay() throws {
+    let server = try TestSMTPServer(security: .startTLS, user: "rep", password: "s3cret")
+    defer { server.stop() }
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    try intro.writeSTARTTLSConfig(port: server.port, extra: "password_command = \"echo s3cret\"")
+    let loader = ["LD_DEBUG": "files"]
+
+    let version = try intro.run(["--version"], extraEnvironment: loader)
+    let templates = try intro.run(["templates", "list"], extraEnvironment: loader)
+    let doctor = try intro.run(["doctor", "--smtp"], extraEnvironment: loader)
+
+    #expect(version.status == 0 && templates.status == 0 && doctor.status == 0, "\(doctor.stderr)")
+    #expect(!version.stderr.contains("libcurl"))
+    #expect(!templates.stderr.contains("libcurl"))
+    #expect(doctor.stderr.contains("libcurl.so.4"), "doctor --smtp should have opened libcurl")
+    #expect(doctor.stdout.contains("libcurl/"))
+  }
+
   @Test func doctorReportsAWrongPasswordAsConfiguration() throws {
     let server = try TestSMTPServer(security: .startTLS, user: "rep", password: "right")
     defer { server.stop() }

@@ -8,14 +8,16 @@ internal import CCurl
 final class CurlEasy {
   let handle: UnsafeMutableRawPointer
 
-  /// Creates an easy handle, or nil when libcurl is out of memory.
-  init?() {
-    CurlGlobal.ensureInitialized()
-    guard let handle = curl_easy_init() else { return nil }
+  /// Creates an easy handle, loading libcurl first if this process has not yet.
+  init() throws(CurlError) {
+    try CurlGlobal.load()
+    guard let handle = ccurl_easy_init() else {
+      throw CurlError(code: CURLE_OUT_OF_MEMORY, option: CURLOPT_URL)
+    }
     self.handle = handle
   }
 
-  deinit { curl_easy_cleanup(handle) }
+  deinit { ccurl_easy_cleanup(handle) }
 
   func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
     try check(ccurl_easy_setopt_long(handle, option, value), option)
@@ -58,7 +60,7 @@ final class CurlEasy {
   }
 
   /// Runs one transfer and returns libcurl's result code (`CURLE_OK` on success).
-  func perform() -> CURLcode { curl_easy_perform(handle) }
+  func perform() -> CURLcode { ccurl_easy_perform(handle) }
 
   /// The last response code the server sent (`CURLINFO_RESPONSE_CODE`), 0 when none.
   var responseCode: Int {
@@ -83,9 +85,14 @@ final class CurlEasy {
 struct CurlError: Error, CustomStringConvertible {
   let code: CURLcode
   let option: CURLoption
+  /// Why libcurl itself could not be loaded, when that is what failed.
+  var loadFailure: String? = nil
 
   var description: String {
-    "libcurl refused option \(option.rawValue): \(CurlGlobal.describe(code))"
+    if let loadFailure {
+      return "\(loadFailure) (install libcurl: on Debian, apt-get install libcurl4)"
+    }
+    return "libcurl refused option \(option.rawValue): \(CurlGlobal.describe(code))"
       + " (is libcurl 7.85 or later with OpenSSL installed? run 'intro doctor')"
   }
 }
@@ -95,28 +102,32 @@ final class CurlStringList {
   private(set) var head: UnsafeMutablePointer<curl_slist>?
 
   init(_ strings: [String]) {
-    for string in strings { head = curl_slist_append(head, string) }
+    for string in strings { head = ccurl_slist_append(head, string) }
   }
 
-  deinit { curl_slist_free_all(head) }
+  deinit { ccurl_slist_free_all(head) }
 }
 
 /// Process-wide libcurl state.
 enum CurlGlobal {
-  // curl_global_init is not thread-safe; a lazy global runs it exactly once.
-  private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
-
-  /// Initialises libcurl once, before any handle is made.
-  static func ensureInitialized() { _ = initialized }
+  /// Opens the system libcurl and initialises it, once per process, before
+  /// any handle is made (commands that never send never load it).
+  static func load() throws(CurlError) {
+    if let failure = ccurl_load() {
+      throw CurlError(code: CURLE_FAILED_INIT, option: CURLOPT_URL, loadFailure: String(cString: failure))
+    }
+  }
 
   /// libcurl's own one-line description of a result code.
   static func describe(_ code: CURLcode) -> String {
-    String(cString: curl_easy_strerror(code))
+    guard ccurl_load() == nil else { return "libcurl error \(code.rawValue)" }
+    return String(cString: ccurl_easy_strerror(code))
   }
 
-  /// The libcurl version and its TLS backend, e.g. `libcurl/7.88.1 OpenSSL/3.0.11`.
+  /// The libcurl version and its TLS backend, e.g. `libcurl/7.88.1 OpenSSL/3.0.11`,
+  /// or why libcurl could not be loaded.
   static var versionDescription: String {
-    ensureInitialized()
-    return String(cString: curl_version())
+    if let failure = ccurl_load() { return String(cString: failure) }
+    return String(cString: ccurl_version())
   }
 }

@@ -90,9 +90,7 @@ final class SMTPSession: MailSession {
   }
 
   private func makeHandle() throws(CurlError) -> CurlEasy {
-    guard let easy = CurlEasy() else {
-      throw CurlError(code: CURLE_OUT_OF_MEMORY, option: CURLOPT_URL)
-    }
+    let easy = try CurlEasy()
     let c = configuration
     try easy.set(CURLOPT_URL, c.curlURL)
     try easy.set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
