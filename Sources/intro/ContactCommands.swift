@@ -59,6 +59,7 @@ struct ContactCommand: ParsableCommand {
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "add",
       abstract: "Add a contact.",
       discussion: """
         Examples:
@@ -90,6 +91,7 @@ struct ContactCommand: ParsableCommand {
 
   struct Edit: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "edit",
       abstract: "Change a contact's details; fields you do not give are kept.",
       discussion:
         "Example: intro contact edit chris@example.com --satisfaction 10 --sale-closed-on 2026-11-20")
@@ -114,7 +116,7 @@ struct ContactCommand: ParsableCommand {
   }
 
   struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List contacts.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List contacts.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Only clients.") var clients = false
@@ -149,7 +151,8 @@ struct ContactCommand: ParsableCommand {
   }
 
   struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one contact and their referrals.")
+    static let configuration = CommandConfiguration(
+      commandName: "show", abstract: "Show one contact and their referrals.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The contact's email address.", valueName: "email")) var email: String
@@ -206,6 +209,7 @@ struct ContactCommand: ParsableCommand {
 extension ContactCommand {
   struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "export",
       abstract: "Export everything held about one contact, or all, as JSON or CSV.",
       discussion: """
         JSON holds each contact with the referrals they made and received and their touches. \
@@ -242,6 +246,7 @@ extension ContactCommand {
 
   struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "import",
       abstract: "Import contacts from a CRM or spreadsheet export (CSV).",
       discussion: """
         RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF; \
@@ -310,6 +315,7 @@ extension ContactCommand {
 
   struct Suppress: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "suppress",
       abstract: "Mark an address do-not-contact: intro will never email it.")
 
     @OptionGroup var global: GlobalOptions
@@ -329,6 +335,7 @@ extension ContactCommand {
 
   struct Forget: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "forget",
       abstract:
         "Erase a person everywhere (contact, intel, referrals, messages); keep only a keyed hash so they stay suppressed.",
       discussion:
@@ -362,6 +369,7 @@ extension ContactCommand {
 
 struct Touch: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "touch",
     abstract: "Record a call, meeting, email or note with a contact.",
     discussion:
       "Example: intro touch chris@example.com --kind call --note \"Happy with onboarding; asked about Pat\"")

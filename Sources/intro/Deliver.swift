@@ -5,6 +5,7 @@ import IntroSMTP
 
 struct Deliver: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "deliver",
     abstract: "Send a ready RFC 5322 message, like msmtp or sendmail.",
     discussion: """
       Reads the message from FILE (or standard input) and sends one copy to each --to \

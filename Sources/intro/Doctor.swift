@@ -6,6 +6,7 @@ import IntroStore
 
 struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "doctor",
     abstract: "Check the configuration and the store, and with --smtp the relay.",
     discussion: """
       Prints where the configuration, outbox and relay are, and the libcurl in use. \

@@ -5,6 +5,7 @@ import IntroStore
 
 struct Init: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "init",
     abstract: "Create the configuration file (0600) and the store.",
     discussion: """
       Writes a commented configuration to --config, $INTRO_CONFIG or \

@@ -5,6 +5,7 @@ import IntroStore
 
 struct Log: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "log",
     abstract: "Show every message sent or queued, with each delivery attempt.",
     discussion: """
       Newest first. Each message shows its id, state, recipient, subject and Message-ID; each \
@@ -138,6 +139,7 @@ struct Log: ParsableCommand {
 
 struct Resolve: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "resolve",
     abstract: "Settle an uncertain message: it arrived (--sent), or send it again (--resend).",
     discussion: """
       A message is uncertain when its body went out but no answer came back (the connection \

@@ -14,6 +14,7 @@ struct ReferralCommand: ParsableCommand {
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "add",
       abstract: "Record an introduction a client offered.",
       discussion: """
         After a client names someone, ask the five questions and record the answers: what \
@@ -90,7 +91,8 @@ struct ReferralCommand: ParsableCommand {
   }
 
   struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List referrals, newest first.")
+    static let configuration = CommandConfiguration(
+      commandName: "list", abstract: "List referrals, newest first.")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only referrals in this stage.") var stage: ReferralStage?
@@ -123,6 +125,7 @@ struct ReferralCommand: ParsableCommand {
 
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show a referral's intel and every stage change.")
 
     @OptionGroup var global: GlobalOptions
@@ -167,7 +170,8 @@ struct ReferralCommand: ParsableCommand {
   }
 
   struct Note: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a note to a referral's history.")
+    static let configuration = CommandConfiguration(
+      commandName: "note", abstract: "Add a note to a referral's history.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The referral's id.") var id: Int64
@@ -186,6 +190,7 @@ struct ReferralCommand: ParsableCommand {
 
   struct Set: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "set",
       abstract: "Move a referral to another stage: asked, promised, introduced, meeting, won, lost, stalled.")
 
     @OptionGroup var global: GlobalOptions

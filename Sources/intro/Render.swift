@@ -5,6 +5,7 @@ import IntroTemplates
 
 struct Render: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "render",
     abstract: "Render a template with data from a JSON file.",
     discussion: """
       TEMPLATE is a file, or the name of a template in the library (see 'intro templates list'). \

@@ -7,6 +7,7 @@ import IntroTemplates
 
 struct Send: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "send",
     abstract: "Send a template to a contact, a referral's introducer, a CSV list or your clients.",
     discussion: """
       Safe by default: without --send nothing is sent; intro shows how many messages would go, \

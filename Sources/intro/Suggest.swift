@@ -5,6 +5,7 @@ import IntroStore
 
 struct Suggest: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "suggest",
     abstract: "Whom to ask for an introduction next: your clients, strongest relationship first.",
     discussion: """
       Ask when the relationship is strong. Each client gets a score from 0 to 100: \

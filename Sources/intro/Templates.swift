@@ -5,6 +5,7 @@ import IntroTemplates
 
 struct Templates: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "templates",
     abstract: "List, show, export and check email templates.",
     discussion: """
       The built-in templates ship inside intro. A folder set as path in [templates] of the \
@@ -24,6 +25,7 @@ struct Templates: ParsableCommand {
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List the templates with their audience and purpose.")
 
     @OptionGroup var source: Source
@@ -51,7 +53,8 @@ struct Templates: ParsableCommand {
   }
 
   struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a template's source.")
+    static let configuration = CommandConfiguration(
+      commandName: "show", abstract: "Print a template's source.")
 
     @OptionGroup var source: Source
 
@@ -71,6 +74,7 @@ struct Templates: ParsableCommand {
 
   struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "export",
       abstract: "Write every template into a folder, to edit and use with [templates] path.")
 
     @OptionGroup var source: Source
@@ -109,6 +113,7 @@ struct Templates: ParsableCommand {
 
   struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "lint",
       abstract: "Check templates and print the data each one needs.",
       discussion: """
         Checks every template (or NAME) for syntax errors and partials that do not exist, \
