@@ -78,7 +78,8 @@ extension Store {
   public func contact(normalizedEmail: String) throws(StoreError) -> Contact? {
     try read { db in
       try Row.fetchOne(
-        db, sql: "SELECT * FROM contacts WHERE email_normalized = ?", arguments: [normalizedEmail]
+        db, sql: "SELECT \(Contact.columns) FROM contacts WHERE email_normalized = ?",
+        arguments: [normalizedEmail]
       )
       .map(Contact.init(row:))
     }
@@ -87,8 +88,21 @@ extension Store {
   /// The contact with this id, if any.
   public func contact(id: Int64) throws(StoreError) -> Contact? {
     try read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]).map(
-        Contact.init(row:))
+      try Row.fetchOne(db, sql: "SELECT \(Contact.columns) FROM contacts WHERE id = ?", arguments: [id])
+        .map(Contact.init(row:))
+    }
+  }
+
+  /// The contacts with these ids that exist, by id: one read for a whole
+  /// listing (`intro due` names every reminder's contact).
+  public func contacts(ids: Set<Int64>) throws(StoreError) -> [Int64: Contact] {
+    try read { db in
+      var found: [Int64: Contact] = [:]
+      let statement = try db.cachedStatement(sql: "SELECT \(Contact.columns) FROM contacts WHERE id = ?")
+      for id in ids {
+        if let row = try Row.fetchOne(statement, arguments: [id]) { found[id] = Contact(row: row) }
+      }
+      return found
     }
   }
 
@@ -96,7 +110,7 @@ extension Store {
   /// matches name, email or company (case-insensitive).
   public func contacts(clientsOnly: Bool = false, search: String? = nil) throws(StoreError) -> [Contact] {
     try read { db in
-      var sql = "SELECT * FROM contacts WHERE 1"
+      var sql = "SELECT \(Contact.columns) FROM contacts WHERE 1"
       var arguments: StatementArguments = []
       if clientsOnly { sql += " AND is_client = 1" }
       if let search {
@@ -129,7 +143,10 @@ extension Store {
   }
 
   static func fetchContact(_ db: Database, id: Int64) throws -> Contact {
-    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) else {
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT \(Contact.columns) FROM contacts WHERE id = ?", arguments: [id])
+    else {
       throw StoreError(.notFound, "no contact with id \(id)")
     }
     return Contact(row: row)
@@ -137,25 +154,54 @@ extension Store {
 }
 
 extension Contact {
+  /// The columns a `Contact` is read from, in the order `init(row:)` reads
+  /// them: by position, since looking a column up by name compares strings
+  /// (65% of `contact list` on 10,000 contacts).
+  private enum Column: Int, CaseIterable {
+    case id, email, name, firstName, lastName, company, title, phone, timeZone, notes, isClient, clientSince
+    case satisfaction, saleClosedOn, isProspect, doNotContact, customFields
+
+    var name: String {
+      switch self {
+      case .firstName: "first_name"
+      case .lastName: "last_name"
+      case .timeZone: "time_zone"
+      case .isClient: "is_client"
+      case .clientSince: "client_since"
+      case .saleClosedOn: "sale_closed_on"
+      case .isProspect: "is_prospect"
+      case .doNotContact: "do_not_contact"
+      case .customFields: "custom_fields"
+      default: "\(self)"
+      }
+    }
+  }
+
+  /// The SELECT list for `init(row:)`.
+  static let columns = Column.allCases.map(\.name).joined(separator: ", ")
+
+  /// A contact from a row selected with ``columns``.
   init(row: Row) {
-    id = row["id"]
-    email = row["email"]
-    name = row["name"]
-    firstName = row["first_name"]
-    lastName = row["last_name"]
-    company = row["company"]
-    title = row["title"]
-    phone = row["phone"]
-    timeZone = row["time_zone"]
-    notes = row["notes"]
-    isClient = row["is_client"]
-    clientSince = row["client_since"]
-    satisfaction = row["satisfaction"]
-    saleClosedOn = row["sale_closed_on"]
-    isProspect = row["is_prospect"]
-    doNotContact = row["do_not_contact"]
+    func value<Value: DatabaseValueConvertible>(_ column: Column) -> Value { row[column.rawValue] }
+    func optional<Value: DatabaseValueConvertible>(_ column: Column) -> Value? { row[column.rawValue] }
+    id = value(.id)
+    email = value(.email)
+    name = optional(.name)
+    firstName = optional(.firstName)
+    lastName = optional(.lastName)
+    company = optional(.company)
+    title = optional(.title)
+    phone = optional(.phone)
+    timeZone = optional(.timeZone)
+    notes = optional(.notes)
+    isClient = value(.isClient)
+    clientSince = optional(.clientSince)
+    satisfaction = optional(.satisfaction)
+    saleClosedOn = optional(.saleClosedOn)
+    isProspect = value(.isProspect)
+    doNotContact = value(.doNotContact)
     // Most contacts have none: "{}" costs no decoding.
-    if let custom = row["custom_fields"] as String?, custom.utf8.count > 2,
+    if let custom: String = optional(.customFields), custom.utf8.count > 2,
       let decoded = try? JSONDecoder().decode([String: String].self, from: Data(custom.utf8))
     {
       customFields = decoded
@@ -166,8 +212,9 @@ extension Contact {
 /// Times in the store: UTC, ISO 8601, to the second (`2026-11-23T09:30:00Z`),
 /// so they sort as text. Formatted by hand: the delivery journal writes a few
 /// per message, and a Foundation formatter costs more than the SQL.
-enum Timestamp {
-  static func format(_ date: Date) -> String {
+public enum Timestamp {
+  /// `2026-11-23T09:30:00Z`: UTC, to the second (RFC 3339).
+  public static func format(_ date: Date) -> String {
     var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
     var parts = tm()
     gmtime_r(&seconds, &parts)
@@ -178,7 +225,7 @@ enum Timestamp {
 
   /// Reads what ``format(_:)`` wrote; other ISO 8601 forms (an offset instead
   /// of Z) go through Foundation. `intro log` reads several per message.
-  static func parse(_ text: String) -> Date? {
+  public static func parse(_ text: String) -> Date? {
     var text = text
     // The bytes where they lie: no array per call (a report parses hundreds of thousands).
     let fast = text.withUTF8 { digits -> Date?? in
@@ -210,7 +257,7 @@ enum Timestamp {
   /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
   /// algorithm): arithmetic only, a fraction of what `timegm` costs, which
   /// mattered with 300,000 stage changes in a report.
-  static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+  public static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
     let y = month <= 2 ? year - 1 : year
     let era = (y >= 0 ? y : y - 399) / 400
     let yearOfEra = y - era * 400

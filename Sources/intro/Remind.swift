@@ -50,11 +50,7 @@ struct ReminderSetup {
 let pauseSetting = "paused_until"
 
 /// A UTC instant as `2026-12-07T09:30:00Z`.
-func iso8601(_ date: Date) -> String {
-  let formatter = ISO8601DateFormatter()
-  formatter.formatOptions = [.withInternetDateTime]
-  return formatter.string(from: date)
-}
+func iso8601(_ date: Date) -> String { Timestamp.format(date) }
 
 struct Due: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -93,8 +89,11 @@ struct Due: ParsableCommand {
 func showPlan(_ plan: ReminderPlan, setup: ReminderSetup, json: Bool) throws(CommandFailure) {
   let calendar = setup.engine.planner.calendar
   var rows: [DueJSON] = []
+  let contacts = try storeCall { () throws(StoreError) in
+    try setup.store.contacts(ids: Set(plan.due.map(\.contactID)))
+  }
   for item in plan.due {
-    let who = try storeCall { () throws(StoreError) in try setup.store.contact(id: item.contactID) }
+    let who = contacts[item.contactID]
     rows.append(
       DueJSON(
         rule: item.rule.name, to: item.rule.recipient.rawValue, template: item.rule.template,

@@ -63,4 +63,39 @@ struct WorkCalendarTests {
     // Friday to Monday is one working day: the weekend does not count.
     #expect(london.workingDays(from: try utc("2026-12-18T09:00:00Z"), to: monday) == 1)
   }
+
+  /// Local dates and weekdays are arithmetic on day numbers; they must agree
+  /// with Foundation's Gregorian calendar on every day of 1900–2100, in a zone
+  /// east and west of UTC, leap days and year ends included.
+  @Test(arguments: ["Pacific/Auckland", "America/Los_Angeles", "UTC"])
+  func localDatesAndWeekdaysAgreeWithFoundationForTwoCenturies(_ zone: String) throws {
+    let work = try calendar(zone, days: [1, 2, 3])
+    var gregorian = Calendar(identifier: .gregorian)
+    gregorian.timeZone = try #require(TimeZone(identifier: zone))
+    var date = try utc("1900-01-01T12:00:00Z")
+    let end = try utc("2100-12-31T12:00:00Z")
+    var checked = 0
+    while date < end {
+      let parts = gregorian.dateComponents([.year, .month, .day, .weekday], from: date)
+      let expected = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+      let local = work.localDate(date)
+      #expect(local == expected)
+      if local != expected { break }
+      date = date.addingTimeInterval(86_400 * 7 + 3_600 * 5)
+      checked += 1
+    }
+    #expect(checked > 10_000)
+    // Working Mon–Wed. In Auckland these instants are Tue 1 and Thu 3 December
+    // (only Wednesday counts); west of it, Mon 30 November and Wed 2 December.
+    let days = work.workingDays(from: try utc("2026-11-30T20:00:00Z"), to: try utc("2026-12-02T20:00:00Z"))
+    #expect(days == (zone == "Pacific/Auckland" ? 1 : 2))
+  }
+
+  @Test func countingWorkingDaysStopsAtTheLimitAskedFor() throws {
+    let london = try calendar("Europe/London")
+    let yearsAgo = try utc("2023-01-02T09:00:00Z")
+    let now = try utc("2026-12-02T09:00:00Z")
+    #expect(london.workingDays(from: yearsAgo, to: now, limit: 2) == 2)
+    #expect(london.workingDays(from: yearsAgo, to: now) == 400)
+  }
 }

@@ -24,7 +24,25 @@ public struct FatigueGuard: Sendable {
     throws(StoreError) -> String?
   {
     let since = calendar.adding(days: -settings.periodDays, to: now)
-    let recent = try store.asks(toContact: contactID, since: since, excluding: excluding)
+    return nextAllowed(after: try store.asks(toContact: contactID, since: since, excluding: excluding))
+  }
+
+  /// ``nextAskAllowed(_:now:store:excluding:)`` for many clients in one read:
+  /// the clients of `contactIDs` that may not be asked now, each with the
+  /// local date from which they may.
+  public func nextAskAllowed(for contactIDs: Set<Int64>, now: Date, store: Store) throws(StoreError)
+    -> [Int64: String]
+  {
+    let since = calendar.adding(days: -settings.periodDays, to: now)
+    var held: [Int64: String] = [:]
+    for (id, recent) in try store.asks(toContacts: contactIDs, since: since) {
+      held[id] = nextAllowed(after: recent)
+    }
+    return held
+  }
+
+  /// The local date an ask is allowed again after `recent` asks (oldest first), or nil for now.
+  private func nextAllowed(after recent: [Date]) -> String? {
     guard recent.count >= settings.asks, let oldest = recent.suffix(settings.asks).first else { return nil }
     return calendar.localDate(calendar.adding(days: settings.periodDays, to: oldest))
   }

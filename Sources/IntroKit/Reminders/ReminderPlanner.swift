@@ -84,6 +84,12 @@ public struct ReminderPlanner: Sendable {
     }
     found.sort { ($0.dueAt, $0.key.rule, $0.key.subject) < ($1.dueAt, $1.key.rule, $1.key.subject) }
     let calendarHold = calendar.whyNotWorking(now).map(DueReminder.Hold.calendar)
+    let asked =
+      calendarHold != nil
+      ? [:]
+      : try fatigue.nextAskAllowed(
+        for: Set(found.filter { $0.rule.recipient == .client && isAsk($0.rule) }.map(\.contactID)),
+        now: now, store: store)
     var emailed = Set<Int64>()
     for index in found.indices {
       if let calendarHold {
@@ -91,9 +97,7 @@ public struct ReminderPlanner: Sendable {
         continue
       }
       guard found[index].rule.recipient == .client else { continue }
-      if isAsk(found[index].rule),
-        let next = try fatigue.nextAskAllowed(found[index].contactID, now: now, store: store)
-      {
+      if isAsk(found[index].rule), let next = asked[found[index].contactID] {
         found[index].hold = .fatigue(nextAllowed: next)
         continue
       }
@@ -128,7 +132,8 @@ public struct ReminderPlanner: Sendable {
     let slot = calendar.nextWorkingSlot(atOrAfter: calendar.adding(days: rule.delayDays, to: base))
     guard slot <= now else { return nil }
     return DueReminder(
-      rule: rule, key: key, dueAt: slot, late: calendar.workingDays(from: slot, to: now) > 1, hold: nil,
+      rule: rule, key: key, dueAt: slot, late: calendar.workingDays(from: slot, to: now, limit: 2) > 1,
+      hold: nil,
       referralID: nil, contactID: 0, reason: Self.reason(rule, occurrence: key.occurrence))
   }
 
