@@ -13,42 +13,63 @@ public enum SHA256 {
   ]
 
   /// The 32-byte digest of `message`.
+  ///
+  /// Every message's idempotency key is one of these, so the block loop works
+  /// on raw buffers: no bounds check or array copy per word (an `Array` per
+  /// step made it 6% of a batch's preflight).
   public static func hash(_ message: [UInt8]) -> [UInt8] {
-    var h: [UInt32] = [
-      0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
+    var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+      0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
+    )
     var data = message
     data.append(0x80)
-    while data.count % 64 != 56 { data.append(0) }
+    let padded = (data.count + 8 + 63) / 64 * 64
+    data.append(contentsOf: repeatElement(0, count: padded - 8 - data.count))
     let bits = UInt64(message.count) &* 8
     for shift in stride(from: 56, through: 0, by: -8) {
       data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
     }
-    var w = [UInt32](repeating: 0, count: 64)
-    for chunk in stride(from: 0, to: data.count, by: 64) {
-      for i in 0..<16 {
-        let j = chunk + i * 4
-        w[i] =
-          UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
+    k.withUnsafeBufferPointer { k in
+      data.withUnsafeBufferPointer { data in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+          for chunk in stride(from: 0, to: data.count, by: 64) {
+            for i in 0..<16 {
+              let j = chunk + i * 4
+              w[i] =
+                UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8
+                | UInt32(data[j + 3])
+            }
+            for i in 16..<64 {
+              let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
+              let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
+              w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = h
+            for i in 0..<64 {
+              let s1 = rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)
+              let choice = (e & f) ^ (~e & g)
+              let t1 = hh &+ s1 &+ choice &+ k[i] &+ w[i]
+              let s0 = rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)
+              let majority = (a & b) ^ (a & c) ^ (b & c)
+              let t2 = s0 &+ majority
+              (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            }
+            h = (
+              h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh
+            )
+          }
+        }
       }
-      for i in 16..<64 {
-        let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
-        let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
-        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-      }
-      var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-      for i in 0..<64 {
-        let s1 = rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)
-        let choice = (e & f) ^ (~e & g)
-        let t1 = hh &+ s1 &+ choice &+ k[i] &+ w[i]
-        let s0 = rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)
-        let majority = (a & b) ^ (a & c) ^ (b & c)
-        let t2 = s0 &+ majority
-        (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-      }
-      for (i, value) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ value }
     }
-    return h.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt32(24 - $0 * 8)) } }
+    var digest: [UInt8] = []
+    digest.reserveCapacity(32)
+    for value in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
+      digest.append(UInt8(truncatingIfNeeded: value >> 24))
+      digest.append(UInt8(truncatingIfNeeded: value >> 16))
+      digest.append(UInt8(truncatingIfNeeded: value >> 8))
+      digest.append(UInt8(truncatingIfNeeded: value))
+    }
+    return digest
   }
 
   static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {

@@ -89,15 +89,24 @@ public struct TemplateObject: Sendable, Hashable {
     keys.reserveCapacity(pairs.count)
     values.reserveCapacity(pairs.count)
     hashes.reserveCapacity(pairs.count)
-    var positions: [String: Int] = [:]
+    // Each key hashed once. A small object (a CSV row, a contact) finds a
+    // duplicate by scanning its hashes; a big one through a dictionary.
+    var positions: [String: Int]? = pairs.count > 32 ? [:] : nil
     for (key, value) in pairs {
-      if let index = positions[key] {
-        values[index] = value
+      let hash = key.hashValue
+      let existing: Int?
+      if positions != nil {
+        existing = positions?[key]
+        positions?[key] = existing ?? keys.count
       } else {
-        positions[key] = keys.count
+        existing = hashes.indices.first { hashes[$0] == hash && keys[$0] == key }
+      }
+      if let existing {
+        values[existing] = value
+      } else {
         keys.append(key)
         values.append(value)
-        hashes.append(key.hashValue)
+        hashes.append(hash)
       }
     }
     storage = Storage(keys: keys, values: values, hashes: hashes)

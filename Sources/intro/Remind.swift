@@ -92,12 +92,14 @@ func showPlan(_ plan: ReminderPlan, setup: ReminderSetup, json: Bool) throws(Com
   let contacts = try storeCall { () throws(StoreError) in
     try setup.store.contacts(ids: Set(plan.due.map(\.contactID)))
   }
+  // Each name worked out once per person, not once per reminder.
+  let names = contacts.mapValues(\.displayName)
   for item in plan.due {
     let who = contacts[item.contactID]
     rows.append(
       DueJSON(
         rule: item.rule.name, to: item.rule.recipient.rawValue, template: item.rule.template,
-        who: who?.displayName ?? "contact \(item.contactID)", email: who?.email,
+        who: names[item.contactID] ?? "contact \(item.contactID)", email: who?.email,
         referral: item.referralID,
         dueSince: iso8601(item.dueAt), dueSinceLocal: calendar.localDate(item.dueAt), late: item.late,
         why: item.reason, held: item.hold?.text))

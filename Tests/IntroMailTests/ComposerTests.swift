@@ -240,4 +240,21 @@ struct MultipartTests {
     message.attachments = [Attachment(filename: name, contentType: "application/pdf", data: [1])]
     #expect(throws: CompositionError.self) { try MessageComposer.compose(message) }
   }
+
+  /// A batch's From and Date lines are encoded once; a draft with another
+  /// sender or date gets its own, so reusing them never changes a message.
+  @Test func batchHeadersGiveTheSameBytesAndOnlyWhenTheyMatch() throws {
+    let to = try Mailbox(parsing: "Zoë Client <zoe@example.org>")
+    let message = try draft(to: to)
+    let headers = BatchHeaders(from: message.from, date: message.date, timeZone: message.timeZone)
+    #expect(
+      try MessageComposer.compose(message, reusing: headers).data == MessageComposer.compose(message).data)
+
+    var other = message
+    other.from = try Mailbox(parsing: "Sam Other <sam@example.net>")
+    other.date = message.date.addingTimeInterval(3_600)
+    let reused = String(decoding: try MessageComposer.compose(other, reusing: headers).data, as: UTF8.self)
+    #expect(reused == String(decoding: try MessageComposer.compose(other).data, as: UTF8.self))
+    #expect(reused.contains("sam@example.net") && !reused.contains("dana@example.com"))
+  }
 }

@@ -39,25 +39,47 @@ public struct PersonName: Sendable, Equatable {
   }
 
   public init(_ full: String) {
-    let parts = full.split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-      .filter { !$0.isEmpty }
-    let isSuffix = { (words: [String]) in words.allSatisfy { Self.suffixes.contains(Self.bare($0)) } }
+    // Each word with its bare form, made once: the lists are checked per word,
+    // and every row of a batch has a name.
+    let parts = full.split(separator: ",").map { part in
+      Self.words(part).map { Word(text: String($0), bare: Self.bare($0)) }
+    }.filter { !$0.isEmpty }
+    let isSuffix = { (words: [Word]) in words.allSatisfy { Self.suffixes.contains($0.bare) } }
     // "Last, First …" unless what follows the comma is only a suffix ("John Smith, Jr.").
     if parts.count >= 2, !isSuffix(parts[1]) {
-      let given = parts[1].drop { Self.titles.contains(Self.bare($0)) }
-      first = given.first ?? parts[1].first
-      last = parts[0].joined(separator: " ")
-      reordered = (given.isEmpty ? parts[1] : Array(given)).joined(separator: " ") + " " + (last ?? "")
+      let given = parts[1].drop { Self.titles.contains($0.bare) }.map(\.text)
+      first = given.first ?? parts[1].first?.text
+      last = parts[0].map(\.text).joined(separator: " ")
+      reordered = (given.isEmpty ? parts[1].map(\.text) : given).joined(separator: " ") + " " + (last ?? "")
       return
     }
-    let words = (parts.first ?? []).filter { !Self.suffixes.contains(Self.bare($0)) }
-    let given = Array(words.drop { Self.titles.contains(Self.bare($0)) && words.count > 1 })
+    let words = (parts.first ?? []).filter { !Self.suffixes.contains($0.bare) }
+    let given = words.drop { Self.titles.contains($0.bare) && words.count > 1 }.map(\.text)
     first = given.first
     last = given.count > 1 ? given.dropFirst().joined(separator: " ") : nil
   }
 
+  private struct Word {
+    let text: String
+    let bare: String
+  }
+
+  /// The words of `text`. ASCII text (most names in a CSV) is split on its
+  /// bytes; other text by characters, so an accent is never cut off its letter.
+  private static func words(_ text: Substring) -> [Substring] {
+    guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.split(whereSeparator: \.isWhitespace) }
+    return text.utf8.split(whereSeparator: { $0 == 0x20 || (0x09...0x0D).contains($0) }).map { Substring($0) }
+  }
+
   /// A word without dots, lower-cased, to compare with the lists: "Dr." → "dr".
-  private static func bare(_ word: String) -> String {
-    String(word.lowercased().filter { $0 != "." })
+  /// The lists are ASCII, so a word with any other letter is "" (matches none).
+  private static func bare(_ word: Substring) -> String {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(word.utf8.count)
+    for byte in word.utf8 where byte != 0x2E {
+      guard byte < 0x80 else { return "" }
+      bytes.append((0x41...0x5A).contains(byte) ? byte | 0x20 : byte)
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 }

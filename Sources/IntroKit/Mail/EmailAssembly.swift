@@ -39,9 +39,11 @@ public enum EmailAssembly {
   ///     written for plain-text readers, with an HTML alternative made from it.
   ///   - messageID: reuse the stored one on a retry; nil makes a new one in the sender's domain.
   ///   - repMailbox: ``repMailbox(_:)``, when a batch made it once for all its messages.
+  ///   - headers: the batch's `From` and `Date` lines, encoded once.
   public static func compose(
     _ email: RenderedEmail, rep: IntroConfig.Rep, markdown: Bool = false, date: Date = Date(),
-    timeZone: TimeZone = .current, messageID: String? = nil, repMailbox: Mailbox? = nil
+    timeZone: TimeZone = .current, messageID: String? = nil, repMailbox: Mailbox? = nil,
+    headers: BatchHeaders? = nil
   ) throws(Failure) -> ComposedMessage {
     let from: Mailbox
     if let header = email.field("From") {
@@ -60,7 +62,7 @@ public enum EmailAssembly {
     draft.replyTo = try list(email.field("Reply-To"), field: "Reply-To")
     if markdown { draft.html = MarkdownParser().html(from: email.body) + "\n" }
     do {
-      return try MessageComposer.compose(draft)
+      return try MessageComposer.compose(draft, reusing: headers)
     } catch {
       throw .composition(error)
     }

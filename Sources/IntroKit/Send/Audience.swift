@@ -270,6 +270,7 @@ extension Audience {
       guard let (_, header) = try reader.next() else {
         throw CSVError(line: 1, message: "the file is empty; the first row must name the columns")
       }
+      let shape = context.shape(header: header)
       while let (line, fields) = try reader.next() {
         if fields == [""] { continue }
         guard fields.count == header.count else {
@@ -280,7 +281,7 @@ extension Audience {
           continue
         }
         try storeStep { () throws(StoreError) in
-          try body(AudienceMember(source: "line \(line)", row: fields, header: header, context: context))
+          try body(AudienceMember(source: "line \(line)", row: fields, shape: shape))
         }
       }
     } catch let error as CSVError {

@@ -17,14 +17,14 @@ public struct AudienceMember: Sendable {
   /// not where the file is read (one thread, in order).
   private enum Origin: Sendable {
     case context(TemplateValue)
-    case row(SendContext, header: [String], fields: [String])
+    case row(RowShape, fields: [String])
   }
 
   /// The template's context.
   public var context: TemplateValue {
     switch origin {
     case .context(let value): value
-    case .row(let context, let header, let fields): context.forRow(header: header, fields: fields)
+    case .row(let shape, let fields): shape.context(fields)
     }
   }
 
@@ -39,10 +39,10 @@ public struct AudienceMember: Sendable {
     self.doNotContact = doNotContact
   }
 
-  /// The member for a CSV row: `header` names its `fields`.
-  init(source: String, row fields: [String], header: [String], context: SendContext) {
+  /// The member for a CSV row of `fields`, laid out by `shape`.
+  init(source: String, row fields: [String], shape: RowShape) {
     self.source = source
-    self.origin = .row(context, header: header, fields: fields)
+    self.origin = .row(shape, fields: fields)
   }
 }
 
@@ -190,6 +190,8 @@ public struct MessageMaker: Sendable {
   private let date: Date
   private let dayKey: String
   private let repMailbox: Mailbox?
+  /// The rep's `From` and the batch's `Date`, encoded once for every message.
+  private let headers: BatchHeaders?
 
   init(
     template: EmailTemplate, templateName: String, partials: TemplateLibrary, rep: IntroConfig.Rep,
@@ -204,6 +206,7 @@ public struct MessageMaker: Sendable {
     markdown = template.metadata["Format"]?.lowercased() == "markdown"
     purpose = template.purpose
     repMailbox = try? EmailAssembly.repMailbox(rep)
+    headers = repMailbox.map { BatchHeaders(from: $0, date: date) }
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = .current
     let parts = calendar.dateComponents([.year, .month, .day], from: date)
@@ -249,7 +252,8 @@ public struct MessageMaker: Sendable {
       let domain = rendered.header("From") == nil ? repMailbox.map { String($0.address.domain) } : nil
       composed = try EmailAssembly.compose(
         rendered, rep: rep, markdown: markdown, date: date,
-        messageID: domain.map { MessageID.generate(domain: $0, using: &random) }, repMailbox: repMailbox)
+        messageID: domain.map { MessageID.generate(domain: $0, using: &random) }, repMailbox: repMailbox,
+        headers: headers)
     } catch {
       switch error {
       case .address(let field, let problem): return failure(field, problem.description)

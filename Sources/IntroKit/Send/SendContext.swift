@@ -10,6 +10,8 @@ public struct SendContext: Sendable {
   /// The day the messages are rendered on.
   public let today: Date
   private let todayText: String
+  /// `{{today}}`: the long date, one value for every row.
+  var todayValue: TemplateValue { .string(todayText) }
 
   /// The context maker for a batch rendered `today` by `rep`.
   public init(rep: IntroConfig.Rep, today: Date = Date()) {
@@ -83,38 +85,13 @@ public struct SendContext: Sendable {
       ]))
   }
 
-  /// A CSV row: every column by its header name. A header with dots
-  /// (`client.first_name`) becomes a nested value; a row with an `email` column
-  /// and no `client.*` columns is also `client`, so the built-in templates work
-  /// with a plain list of clients.
+  /// The context of one CSV row: see ``RowShape``.
   public func forRow(header: [String], fields: [String]) -> TemplateValue {
-    var top: [(String, TemplateValue)] = []
-    var nested: [String: [(String, TemplateValue)]] = [:]
-    var nestedOrder: [String] = []
-    for (name, value) in zip(header, fields) {
-      let parts = name.split(separator: ".", maxSplits: 1)
-      if parts.count == 2 {
-        let group = String(parts[0])
-        if nested[group] == nil { nestedOrder.append(group) }
-        nested[group, default: []].append((String(parts[1]), .string(value)))
-      } else {
-        top.append((name, .string(value)))
-      }
-    }
-    var fields: [(String, TemplateValue)] = [("rep", rep), ("today", .string(todayText))]
-    fields += top
-    fields += nestedOrder.map { ($0, .object(TemplateObject(nested[$0] ?? []))) }
-    if nested["client"] == nil, header.contains("email") {
-      var client = top
-      if !header.contains("first_name"), let name = top.first(where: { $0.0 == "name" }),
-        case .string(let text) = name.1, let first = Self.greetingName(text)
-      {
-        client.append(("first_name", .string(first)))
-      }
-      fields.append(("client", .object(TemplateObject(client))))
-    }
-    return .object(TemplateObject(fields))
+    RowShape(header: header, context: self).context(fields)
   }
+
+  /// How the columns of `header` become a context, worked out once per file.
+  public func shape(header: [String]) -> RowShape { RowShape(header: header, context: self) }
 
   // MARK: Wording
 
@@ -204,11 +181,75 @@ public struct SendContext: Sendable {
   }
 
   /// The name a greeting uses: "Doe, Jane" → "Jane" (see ``PersonName``).
-  private static func greetingName(_ name: String) -> String? {
+  static func greetingName(_ name: String) -> String? {
     PersonName(name).first
   }
 
   private static func object(_ pairs: [(String, String?)]) -> TemplateValue {
     .object(TemplateObject(pairs.compactMap { key, value in value.map { (key, .string($0)) } }))
+  }
+}
+
+/// How a CSV header becomes each row's template context, worked out once per
+/// file instead of once per row: a column `name` is `{{name}}`, a column
+/// `prospect.company` is `{{prospect.company}}`; `rep` and `today` are there
+/// too, and a file with an `email` column and no `client.` columns reads as
+/// the client (`{{client.first_name}}` from `name` when there is no
+/// `first_name` column).
+public final class RowShape: Sendable {
+  private let rep: TemplateValue
+  private let today: TemplateValue
+  /// Per column: its group (an index into `groups`) or nil for the top level, and its key.
+  private let columns: [(group: Int?, key: String)]
+  private let groups: [String]
+  /// The top-level columns are the client too.
+  private let clientFromTop: Bool
+  /// Derive `client.first_name` from the `name` column.
+  private let greetsFromName: Bool
+
+  init(header: [String], context: SendContext) {
+    rep = context.rep
+    today = context.todayValue
+    var groups: [String] = []
+    columns = header.map { name in
+      let parts = name.split(separator: ".", maxSplits: 1)
+      guard parts.count == 2 else { return (nil, name) }
+      let group = String(parts[0])
+      if !groups.contains(group) { groups.append(group) }
+      return (groups.firstIndex(of: group), String(parts[1]))
+    }
+    self.groups = groups
+    clientFromTop = !groups.contains("client") && header.contains("email")
+    greetsFromName = clientFromTop && !header.contains("first_name")
+  }
+
+  /// The context of a row of `fields`, in the header's order.
+  public func context(_ fields: [String]) -> TemplateValue {
+    var top: [(String, TemplateValue)] = []
+    top.reserveCapacity(columns.count)
+    var nested = [[(String, TemplateValue)]](repeating: [], count: groups.count)
+    for (column, value) in zip(columns, fields) {
+      if let group = column.group {
+        nested[group].append((column.key, .string(value)))
+      } else {
+        top.append((column.key, .string(value)))
+      }
+    }
+    var fields: [(String, TemplateValue)] = [("rep", rep), ("today", today)]
+    fields.reserveCapacity(top.count + groups.count + 3)
+    fields += top
+    for (index, group) in groups.enumerated() {
+      fields.append((group, .object(TemplateObject(nested[index]))))
+    }
+    if clientFromTop {
+      var client = top
+      if greetsFromName, let name = top.first(where: { $0.0 == "name" }), case .string(let text) = name.1,
+        let first = SendContext.greetingName(text)
+      {
+        client.append(("first_name", .string(first)))
+      }
+      fields.append(("client", .object(TemplateObject(client))))
+    }
+    return .object(TemplateObject(fields))
   }
 }

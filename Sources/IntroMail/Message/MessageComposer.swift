@@ -66,15 +66,43 @@ public enum CompositionError: Error, Sendable, Hashable, CustomStringConvertible
   }
 }
 
+/// Header lines that are the same for every message of a batch (the rep's
+/// `From`, the batch's `Date`), encoded once and reused by
+/// ``MessageComposer/compose(_:reusing:)`` for every draft they match.
+public struct BatchHeaders: Sendable {
+  let from: Mailbox
+  let fromLine: String
+  let date: Date
+  let timeZone: TimeZone
+  let dateLine: String
+
+  public init(from: Mailbox, date: Date, timeZone: TimeZone = .current) {
+    self.from = from
+    fromLine = HeaderEncoding.mailboxes("From", [from])
+    self.date = date
+    self.timeZone = timeZone
+    dateLine = "Date: " + RFC5322Date.format(date, timeZone: timeZone)
+  }
+}
+
 /// Turns a draft into RFC 5322 bytes: headers encoded and folded, the body as
 /// UTF-8 text (7bit when it is plain ASCII with short lines, else
 /// quoted-printable), `Bcc` kept out of the data.
 public enum MessageComposer {
-  public static func compose(_ draft: MessageDraft) throws(CompositionError) -> ComposedMessage {
+  /// - Parameter headers: lines made once for the batch; each is used only
+  ///   when the draft has the same value (sender, date and zone).
+  public static func compose(_ draft: MessageDraft, reusing headers: BatchHeaders? = nil)
+    throws(CompositionError)
+    -> ComposedMessage
+  {
     guard !(draft.to.isEmpty && draft.cc.isEmpty && draft.bcc.isEmpty) else { throw .noRecipients }
     guard MessageID.isValid(draft.messageID) else { throw .badMessageID(draft.messageID) }
     var lines: [String] = []
-    lines.append(HeaderEncoding.mailboxes("From", [draft.from]))
+    if let headers, headers.from == draft.from {
+      lines.append(headers.fromLine)
+    } else {
+      lines.append(HeaderEncoding.mailboxes("From", [draft.from]))
+    }
     if !draft.to.isEmpty { lines.append(HeaderEncoding.mailboxes("To", draft.to)) }
     if !draft.cc.isEmpty { lines.append(HeaderEncoding.mailboxes("Cc", draft.cc)) }
     if !draft.replyTo.isEmpty { lines.append(HeaderEncoding.mailboxes("Reply-To", draft.replyTo)) }
@@ -83,7 +111,11 @@ public enum MessageComposer {
     } catch {
       throw .header(error)
     }
-    lines.append("Date: " + RFC5322Date.format(draft.date, timeZone: draft.timeZone))
+    if let headers, headers.date == draft.date, headers.timeZone == draft.timeZone {
+      lines.append(headers.dateLine)
+    } else {
+      lines.append("Date: " + RFC5322Date.format(draft.date, timeZone: draft.timeZone))
+    }
     lines.append("Message-ID: " + draft.messageID)
     lines.append("MIME-Version: 1.0")
     var data = Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
@@ -127,12 +159,25 @@ public enum MessageID {
     return generate(domain: domain, using: &generator)
   }
 
+  /// `<left@right>`, both sides non-empty atext and dots, at most 250 bytes:
+  /// one pass over the bytes (every message of a batch is checked).
   static func isValid(_ id: String) -> Bool {
-    guard id.hasPrefix("<"), id.hasSuffix(">"), id.utf8.count <= 250 else { return false }
-    let inner = id.dropFirst().dropLast()
-    let parts = inner.split(separator: "@", omittingEmptySubsequences: false)
-    return parts.count == 2
-      && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0.isAtext || $0 == 0x2E } }
+    let bytes = id.utf8
+    guard bytes.count >= 5, bytes.count <= 250, bytes.first == 0x3C, bytes.last == 0x3E else { return false }
+    var ats = 0
+    var sideLength = 0
+    for byte in bytes.dropFirst().dropLast() {
+      if byte == 0x40 {
+        guard sideLength > 0 else { return false }
+        ats += 1
+        sideLength = 0
+      } else if byte.isAtext || byte == 0x2E {
+        sideLength += 1
+      } else {
+        return false
+      }
+    }
+    return ats == 1 && sideLength > 0
   }
 }
 
