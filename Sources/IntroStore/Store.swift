@@ -70,8 +70,11 @@ public final class Store: Sendable {
   /// Brings the schema up to date under the store's lock file, so two
   /// processes opening a new store at once never both run a migration.
   private func migrate() throws(StoreError) {
-    // The check is under the lock too: read while another process is creating
-    // the schema, it can fail ("no such table: grdb_migrations").
+    // Nearly every open finds the schema current: one read says so, without
+    // the lock file. A committed migration is all or nothing, so "complete"
+    // can be trusted; anything else (a new file, a read that fails while
+    // another process creates the schema) is checked again under the lock.
+    if (try? read({ db in try Schema.migrator.hasCompletedMigrations(db) })) == true { return }
     let lock = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
     defer { withExtendedLifetime(lock) {} }
     let current = try read { db in try Schema.migrator.hasCompletedMigrations(db) }

@@ -107,15 +107,7 @@ struct Log: ParsableCommand {
     return lines.joined(separator: "\n")
   }
 
-  /// One formatter for the whole log: making one costs more than a line.
-  private static let timeFormatter: DateFormatter = {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return formatter
-  }()
-
-  private static func format(_ date: Date) -> String { timeFormatter.string(from: date) }
+  private static func format(_ date: Date) -> String { LocalTime.dateTime(date) }
 
   /// `2026-11-01`, or `30m`, `12h`, `7d` before `now`.
   static func parseSince(_ text: String, now: Date) -> Date? {

@@ -223,6 +223,19 @@ struct BlurbTests {
     #expect(SendContext.toReader(note) == told)
   }
 
+  /// Dates in copy are English and exact whatever the locale, and a date
+  /// that does not exist is left out rather than moved.
+  @Test func datesInCopyAreEnglishAndOnlyRealDatesAreShown() throws {
+    #expect(SendContext.longDate("2026-12-05") == "December 5, 2026")
+    #expect(SendContext.longDate("2028-02-29T10:00:00Z") == "February 29, 2028")
+    #expect(SendContext.longDate("2026-02-30") == nil)
+    #expect(SendContext.longDate("next week") == nil)
+    let today = try #require(ISO8601DateFormatter().date(from: "2026-12-02T12:00:00Z"))
+    #expect(SendContext.relationship(since: "2024-03-10", today: today) == "since March 2024")
+    #expect(SendContext.relationship(since: "2027-01-01", today: today) == nil)
+    #expect(SendContext.longDate(today) == "December 2, 2026" || TimeZone.current.secondsFromGMT() != 0)
+  }
+
   @Test func aMissingRepValueSaysWhichKeyToSetInWhichFile() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

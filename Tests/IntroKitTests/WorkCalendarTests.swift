@@ -98,4 +98,17 @@ struct WorkCalendarTests {
     #expect(london.workingDays(from: yearsAgo, to: now, limit: 2) == 2)
     #expect(london.workingDays(from: yearsAgo, to: now) == 400)
   }
+
+  @Test func localTimesAreTheZonesWallClock() throws {
+    let instant = try utc("2026-07-01T23:30:05Z")
+    #expect(
+      LocalTime.dateTime(instant, in: try #require(TimeZone(identifier: "Europe/London")))
+        == "2026-07-02 00:30:05")
+    #expect(
+      LocalTime.dateTime(instant, in: try #require(TimeZone(identifier: "America/New_York")))
+        == "2026-07-01 19:30:05")
+    #expect(
+      LocalTime.dateTime(try utc("1969-12-31T23:59:59Z"), in: try #require(TimeZone(identifier: "UTC")))
+        == "1969-12-31 23:59:59")
+  }
 }

@@ -164,6 +164,16 @@ enum CivilDay {
 
   /// `YYYY-MM-DD` of a day number.
   static func format(_ days: Int) -> String {
+    let (year, month, day) = components(days)
+    func padded(_ value: Int, _ width: Int) -> String {
+      let digits = String(value)
+      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
+  }
+
+  /// Year, month (1–12) and day of the month of a day number.
+  static func components(_ days: Int) -> (year: Int, month: Int, day: Int) {
     let z = days + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let dayOfEra = z - era * 146_097
@@ -172,17 +182,25 @@ enum CivilDay {
     let mp = (5 * dayOfYear + 2) / 153
     let day = dayOfYear - (153 * mp + 2) / 5 + 1
     let month = mp < 10 ? mp + 3 : mp - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    func padded(_ value: Int, _ width: Int) -> String {
-      let digits = String(value)
-      return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-    return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
+    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 
   /// ISO weekday: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday).
   static func weekday(_ days: Int) -> Int {
     let zeroIsMonday = ((days + 3) % 7 + 7) % 7
     return zeroIsMonday + 1
+  }
+}
+
+/// Local times for people, formatted by hand: a `DateFormatter` is an ICU
+/// object whose set-up costs more than a short command's whole output.
+public enum LocalTime {
+  /// `2026-12-07 09:30:00` in `zone`.
+  public static func dateTime(_ date: Date, in zone: TimeZone = .current) -> String {
+    let seconds = Int((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))).rounded(.down))
+    let day = Int((Double(seconds) / 86_400).rounded(.down))
+    let time = seconds - day * 86_400
+    func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return CivilDay.format(day) + " \(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))"
   }
 }

@@ -155,29 +155,38 @@ public struct SendContext: Sendable {
 
   /// "since March 2024" for a `YYYY-MM-DD` date in the past.
   static func relationship(since date: String, today: Date) -> String? {
-    guard let day = parseDay(date), day <= today else { return nil }
-    return "since " + format(day, "MMMM yyyy")
+    guard let day = parseDay(date), day <= localDay(today) else { return nil }
+    let (year, month, _) = CivilDay.components(day)
+    return "since \(months[month - 1]) \(year)"
   }
 
-  /// "December 5, 2026" for a `YYYY-MM-DD` date or a date.
-  static func longDate(_ date: String) -> String? { parseDay(date).map(longDate) }
+  /// "December 5, 2026" for a `YYYY-MM-DD` date or a date (in this machine's zone).
+  static func longDate(_ date: String) -> String? { parseDay(date).map(longDate(day:)) }
 
-  static func longDate(_ date: Date) -> String { format(date, "MMMM d, yyyy") }
+  static func longDate(_ date: Date) -> String { longDate(day: localDay(date)) }
 
-  private static func parseDay(_ text: String) -> Date? {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = .current
-    formatter.dateFormat = "yyyy-MM-dd"
-    return formatter.date(from: String(text.prefix(10)))
+  // English month names whatever the locale, made by hand: a DateFormatter
+  // (ICU) per value was an eighth of a fresh `intro blurb`.
+  private static let months = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+  ]
+
+  private static func longDate(day: Int) -> String {
+    let (year, month, dayOfMonth) = CivilDay.components(day)
+    return "\(months[month - 1]) \(dayOfMonth), \(year)"
   }
 
-  private static func format(_ date: Date, _ pattern: String) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = .current
-    formatter.dateFormat = pattern
-    return formatter.string(from: date)
+  /// The day number of the `YYYY-MM-DD` that `text` starts with, if it is a real date.
+  private static func parseDay(_ text: String) -> Int? {
+    let prefix = String(text.prefix(10))
+    guard let day = CivilDay.parse(prefix), CivilDay.format(day) == prefix else { return nil }
+    return day
+  }
+
+  private static func localDay(_ date: Date) -> Int {
+    let local = date.timeIntervalSince1970 + Double(TimeZone.current.secondsFromGMT(for: date))
+    return Int((local / 86_400).rounded(.down))
   }
 
   /// The name a greeting uses: "Doe, Jane" → "Jane" (see ``PersonName``).
