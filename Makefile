@@ -5,7 +5,7 @@ DEMO := $(CURDIR)/.demo
 
 BENCH_DATA := .build/blurb-bench
 
-.PHONY: all build test lint demo release spec import-check bench bench-send bench-report templates clean
+.PHONY: all build test lint demo release spec import-check bench bench-send bench-report bench-all templates clean
 
 all: build
 
@@ -14,10 +14,12 @@ build:
 	@.ci/deps.sh build
 	$(SWIFT) build
 
-## release: an optimised build at .build/release/intro.
+## release: an optimised build at .build/release/intro, the Swift runtime and
+## Foundation linked in (lld), so a command starts in milliseconds.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 release:
 	@.ci/deps.sh build
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 ## lint: swift-format in strict mode over the sources and tests.
 lint:
@@ -61,6 +63,14 @@ bench-send: release
 ## bench-report: intro report on 100,000 referrals and 1,000,000 messages (release build), target < 1 s.
 bench-report: release
 	python3 Benchmarks/report/report-bench.py .build/release/intro 5
+
+## bench-all: every performance target in one run, one table of ratios (BENCHMARKS.md):
+## render vs swift-mustache, send vs smtp-source, smtplib and mailmerge, memory,
+## reminders on a big store, fresh processes vs sqlite3 and an empty Swift program.
+bench-all: release
+	@.ci/deps.sh bench
+	$(SWIFT) build -c release --package-path Benchmarks
+	python3 Benchmarks/all/bench-all.py --rounds 5
 
 ## templates: regenerate the built-in templates compiled into intro after editing Templates/.
 templates:

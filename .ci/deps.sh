@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Installs what intro needs to build (build) or to build and test (test), only
-# what is missing: Debian packages with apt-get, Python packages with pip.
-# Used by `make build`, `make demo` and `make test`; safe to run again.
+# Installs what intro needs to build (build), to build and test (test), or to
+# run every benchmark beside its peers (bench), only what is missing: Debian
+# packages with apt-get, Python packages with pip.
+# Used by `make build`, `make demo`, `make test` and `make bench-all`; safe to run again.
 set -euo pipefail
 
 want=${1:-test}
 apt_packages=(libcurl4-openssl-dev pkg-config)
-if [ "$want" = test ]; then
+if [ "$want" = test ] || [ "$want" = bench ]; then
   # openssl makes the throwaway test CA; postfix brings smtp-sink, the fault-injecting test server;
   # chromium (with a font) renders the report page, as a reader's browser would.
   apt_packages+=(openssl postfix chromium fonts-dejavu-core)
+fi
+if [ "$want" = bench ]; then
+  # the peers intro is measured against: the sqlite3 shell for the store's queries;
+  # GNU time for peak memory
+  apt_packages+=(sqlite3 time)
 fi
 
 sudo=""
@@ -37,8 +43,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ -n "$added_policy" ]; then $sudo rm -f "$policy"; fi
 fi
 
-if [ "$want" = test ]; then
-  for module in aiosmtpd:aiosmtpd websocket:websocket-client; do
+python_modules=()
+if [ "$want" = test ]; then python_modules=(aiosmtpd:aiosmtpd websocket:websocket-client); fi
+# mailmerge, the command-line mail merge a rep might pick instead of intro
+if [ "$want" = bench ]; then python_modules=(mailmerge:mailmerge); fi
+if [ ${#python_modules[@]} -gt 0 ]; then
+  for module in "${python_modules[@]}"; do
     if ! python3 -c "import ${module%%:*}" 2>/dev/null; then
       echo "installing Python package: ${module#*:}"
       python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${module#*:}"
