@@ -70,11 +70,10 @@ public final class Store: Sendable {
   /// Brings the schema up to date under the store's lock file, so two
   /// processes opening a new store at once never both run a migration.
   private func migrate() throws(StoreError) {
-    // Nearly every open finds the schema current: one read says so, without
-    // the lock file. A committed migration is all or nothing, so "complete"
-    // can be trusted; anything else (a new file, a read that fails while
-    // another process creates the schema) is checked again under the lock.
-    if (try? read({ db in try Schema.migrator.hasCompletedMigrations(db) })) == true { return }
+    // The check is under the lock too: read while another process is creating
+    // the schema, it can fail ("no such table: grdb_migrations"), and a reader
+    // of a new file still in rollback mode makes another process's switch to
+    // WAL fail at once with "busy" (seen with 24 processes opening one new store).
     let lock = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
     defer { withExtendedLifetime(lock) {} }
     let current = try read { db in try Schema.migrator.hasCompletedMigrations(db) }
