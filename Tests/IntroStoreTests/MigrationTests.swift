@@ -42,7 +42,7 @@ struct MigrationTests {
     }
 
     let store = try Store(path: path)
-    #expect(try store.appliedMigrations().last == "v6-sent-by-contact")
+    #expect(try store.appliedMigrations().last == "v7-stage-changes-covering")
     #expect(try store.tableRows() == before)
     #expect(try store.integrityCheck() == ["ok"])
     let schema = try store.schemaStatements()

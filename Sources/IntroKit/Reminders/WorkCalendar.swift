@@ -56,16 +56,15 @@ public struct WorkCalendar: Sendable {
   /// When a reminder due at `date` may go out: `date` itself inside working
   /// time, else the start of the next working window.
   public func nextWorkingSlot(atOrAfter date: Date) -> Date {
-    var day = localDate(date)
+    var day = localDay(date)
     // A year of days is far more than any schedule needs to find a working one.
     for _ in 0..<400 {
-      if isWorkingDay(day), let start = instant(localDate: day, minutes: settings.workingHours.lowerBound),
-        let end = instant(localDate: day, minutes: settings.workingHours.upperBound)
-      {
+      if isWorkingDay(day) {
+        let start = instant(localSeconds: day * 86_400 + settings.workingHours.lowerBound * 60)
         if date < start { return start }
-        if date < end { return date }
+        if date < instant(localSeconds: day * 86_400 + settings.workingHours.upperBound * 60) { return date }
       }
-      day = nextDay(day)
+      day += 1
     }
     return date
   }
@@ -99,11 +98,6 @@ public struct WorkCalendar: Sendable {
 
   /// A pause holds reminders back but does not move when they were due: a
   /// reminder due during a pause is late once the pause ends, and says so.
-  private func isWorkingDay(_ day: String) -> Bool {
-    guard let number = CivilDay.parse(day) else { return false }
-    return isWorkingDay(number)
-  }
-
   private func isWorkingDay(_ day: Int) -> Bool {
     settings.workingDays.contains(CivilDay.weekday(day))
       && (settings.holidays.isEmpty || !settings.holidays.contains(CivilDay.format(day)))
@@ -112,11 +106,6 @@ public struct WorkCalendar: Sendable {
   /// ISO weekday of a local date: 1 = Monday … 7 = Sunday.
   private func weekday(_ day: String) -> Int {
     CivilDay.parse(day).map(CivilDay.weekday) ?? 0
-  }
-
-  private func nextDay(_ day: String) -> String {
-    guard let number = CivilDay.parse(day) else { return day }
-    return CivilDay.format(number + 1)
   }
 
   /// A local wall-clock time (seconds since 1970-01-01 00:00 local) as an
