@@ -27,10 +27,8 @@ import csv
 import importlib.util
 import json
 import os
-import resource
 import shutil
 import signal
-import smtplib
 import socket
 import statistics
 import subprocess
@@ -89,18 +87,13 @@ class Sink:
 
 
 def timed(command, env=None, stdout=subprocess.DEVNULL, cwd=None):
-    """Seconds a command took (and its rusage peak RSS, which is only a bound:
-    see peak_rss); fails the benchmark if the command fails."""
+    """Seconds a command took; fails the benchmark if the command fails."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd)
-    _, status, usage = os.wait4(process.pid, 0)
+    result = subprocess.run(command, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd)
     elapsed = time.perf_counter() - started
-    stderr = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:3])} failed ({process.returncode}): {stderr[:600]}")
-    return elapsed, usage.ru_maxrss / 1024
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed ({result.returncode}): {result.stderr.decode()[:600]}")
+    return elapsed
 
 
 def peak_rss(command, env):
@@ -182,7 +175,7 @@ def intro_send(work, csv_path, parallel, count, env):
     write_config(config, sink.port, parallel, store + "/intro.sqlite")
     report = os.path.join(work, "send.json")
     with open(report, "wb") as out:
-        seconds, _ = timed([INTRO, "send", "thank-you-business", "--csv", csv_path, "--config", config, "--send",
+        seconds = timed([INTRO, "send", "thank-you-business", "--csv", csv_path, "--config", config, "--send",
                             "--no-limit", "--json"], env=env, stdout=out)
     accepted = sink.stop()
     with open(report) as f:
@@ -223,7 +216,7 @@ with smtplib.SMTP("127.0.0.1", port) as smtp:
 
 def smtplib_send(work, messages_path, count):
     sink = Sink(work)
-    seconds, _ = timed([sys.executable, "-c", SMTPLIB_CLIENT, str(sink.port), messages_path])
+    seconds = timed([sys.executable, "-c", SMTPLIB_CLIENT, str(sink.port), messages_path])
     accepted = sink.stop()
     if accepted != count:
         raise SystemExit(f"smtplib: the sink accepted {accepted} of {count}")
@@ -232,7 +225,7 @@ def smtplib_send(work, messages_path, count):
 
 def source_send(work, count, size):
     sink = Sink(work)
-    seconds, _ = timed([SOURCE, "-d", "-s", "1", "-m", str(count), "-l", str(size), f"127.0.0.1:{sink.port}"])
+    seconds = timed([SOURCE, "-d", "-s", "1", "-m", str(count), "-l", str(size), f"127.0.0.1:{sink.port}"])
     accepted = sink.stop()
     if accepted != count:
         raise SystemExit(f"smtp-source: the sink accepted {accepted} of {count}")
@@ -263,7 +256,7 @@ def mailmerge_send(work, csv_path, count):
         f.write(MAILMERGE_TEMPLATE)
     with open(os.path.join(folder, "server.conf"), "w") as f:
         f.write(f"[smtp_server]\nhost = 127.0.0.1\nport = {sink.port}\n")
-    seconds, _ = timed([mailmerge, "--no-dry-run", "--no-limit", "--template", "template.txt", "--database",
+    seconds = timed([mailmerge, "--no-dry-run", "--no-limit", "--template", "template.txt", "--database",
                         csv_path, "--config", "server.conf", "--output-format", "raw"], cwd=folder)
     accepted = sink.stop()
     if accepted != count:
@@ -283,11 +276,12 @@ def bench_send(work, rounds, count, env):
     have_mailmerge = shutil.which("mailmerge") is not None
     t = {k: [] for k in ["p4", "p4-delivery", "p1", "p1-delivery", "source", "smtplib", "mailmerge"]}
     for r in range(rounds):
-        t["p4"].append(None), t["p4-delivery"].append(None)
-        t["p4"][-1], t["p4-delivery"][-1] = intro_send(work, csv_path, 4, count, env)
-        t["source"].append(source_send(work, count, size))
-        t["p1"].append(None), t["p1-delivery"].append(None)
-        t["p1"][-1], t["p1-delivery"][-1] = intro_send(work, csv_path, 1, count, env)
+        for parallel in (4, 1):
+            seconds, delivery = intro_send(work, csv_path, parallel, count, env)
+            t[f"p{parallel}"].append(seconds)
+            t[f"p{parallel}-delivery"].append(delivery)
+            if parallel == 4:
+                t["source"].append(source_send(work, count, size))
         t["smtplib"].append(smtplib_send(work, messages_path, count))
         if have_mailmerge:
             t["mailmerge"].append(mailmerge_send(work, csv_path, count))
@@ -378,7 +372,7 @@ def interleaved(commands, rounds, runs, env):
     for _ in range(rounds):
         for _ in range(runs):
             for name, command in commands.items():
-                times[name].append(timed(command, env=env)[0])
+                times[name].append(timed(command, env=env))
     return {name: median(v) for name, v in times.items()}
 
 
@@ -428,7 +422,7 @@ def bench_fresh(work, big_env, store, rounds):
         for _ in range(10):
             for name, command in commands.items():
                 env = sample_env if name in ("blurb", "render") else big_env
-                times[name].append(timed(command, env=env)[0])
+                times[name].append(timed(command, env=env))
     m = {name: median(v) for name, v in times.items()}
     for name in ["render", "blurb"]:
         row(f"intro {name}, a fresh process", fmt_s(m[name]),

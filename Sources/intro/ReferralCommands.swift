@@ -222,23 +222,10 @@ func overdue(_ referral: Referral, today: String) -> String? {
 }
 
 /// `YYYY-MM-DD` in this machine's time zone.
-func localDay(_ date: Date) -> String {
-  let formatter = DateFormatter()
-  formatter.locale = Locale(identifier: "en_US_POSIX")
-  formatter.timeZone = .current
-  formatter.dateFormat = "yyyy-MM-dd"
-  return formatter.string(from: date)
-}
+func localDay(_ date: Date) -> String { LocalTime.date(date) }
 
 /// Whole days from one `YYYY-MM-DD` to a later one.
-private func daysBetween(_ start: String, _ end: String) -> Int {
-  let formatter = DateFormatter()
-  formatter.locale = Locale(identifier: "en_US_POSIX")
-  formatter.timeZone = TimeZone(identifier: "UTC")
-  formatter.dateFormat = "yyyy-MM-dd"
-  guard let a = formatter.date(from: start), let b = formatter.date(from: end) else { return 0 }
-  return Int((b.timeIntervalSince(a) / 86_400).rounded())
-}
+private func daysBetween(_ start: String, _ end: String) -> Int { LocalTime.days(from: start, to: end) ?? 0 }
 
 /// Asks a question on the terminal; nil when the answer is empty or input ends.
 func ask(_ question: String) -> String? {

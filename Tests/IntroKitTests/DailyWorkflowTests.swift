@@ -229,6 +229,10 @@ struct BlurbTests {
     #expect(SendContext.longDate("2026-12-05") == "December 5, 2026")
     #expect(SendContext.longDate("2028-02-29T10:00:00Z") == "February 29, 2028")
     #expect(SendContext.longDate("2026-02-30") == nil)
+    // The same rule where a rep types a date (--promised-by, an import's column).
+    #expect(ContactImport.isDay("2028-02-29") && !ContactImport.isDay("2026-02-29"))
+    #expect(!ContactImport.isDay("2026-02-30") && !ContactImport.isDay("2026-2-03"))
+    #expect(LocalTime.days(from: "2026-02-27", to: "2026-03-02") == 3)
     #expect(SendContext.longDate("next week") == nil)
     let today = try #require(ISO8601DateFormatter().date(from: "2026-12-02T12:00:00Z"))
     #expect(SendContext.relationship(since: "2024-03-10", today: today) == "since March 2024")

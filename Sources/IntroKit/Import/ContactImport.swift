@@ -152,11 +152,5 @@ public enum ContactImport {
   }
 
   /// True for `YYYY-MM-DD` with a real month and day.
-  public static func isDay(_ text: String) -> Bool {
-    let parts = text.split(separator: "-")
-    guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-      let month = Int(parts[1]), let day = Int(parts[2]), Int(parts[0]) != nil
-    else { return false }
-    return (1...12).contains(month) && (1...31).contains(day)
-  }
+  public static func isDay(_ text: String) -> Bool { CivilDay.parse(text) != nil }
 }

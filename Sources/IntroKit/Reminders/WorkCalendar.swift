@@ -27,17 +27,12 @@ public struct WorkCalendar: Sendable {
   }
 
   /// `YYYY-MM-DD` of `date` in the rep's zone.
-  public func localDate(_ date: Date) -> String {
-    CivilDay.format(localDay(date))
-  }
+  public func localDate(_ date: Date) -> String { LocalTime.date(date, in: timeZone) }
 
   /// The local day of `date` as days since 1970-01-01: the zone's offset at
   /// that instant, then arithmetic (a `Calendar` call per day made `intro due`
   /// take 47 s on 100,000 referrals).
-  private func localDay(_ date: Date) -> Int {
-    let local = date.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: date))
-    return Int((local / 86_400).rounded(.down))
-  }
+  private func localDay(_ date: Date) -> Int { CivilDay.local(date, in: timeZone).day }
 
   /// The instant of `date` (`YYYY-MM-DD`) at `minutes` after local midnight.
   public func instant(localDate date: String, minutes: Int) -> Date? {
@@ -132,7 +127,7 @@ public struct WorkCalendar: Sendable {
 /// with Howard Hinnant's arithmetic (the store's ``Timestamp`` has the other
 /// direction): no `Calendar`, no locale.
 enum CivilDay {
-  /// The day number of `YYYY-MM-DD`, or nil when it is not such a date.
+  /// The day number of `YYYY-MM-DD`, or nil when it is not a real date.
   static func parse(_ text: String) -> Int? {
     let bytes = Array(text.utf8)
     guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return nil }
@@ -148,7 +143,17 @@ enum CivilDay {
     guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
       (1...12).contains(month), (1...31).contains(day)
     else { return nil }
-    return Timestamp.daysFromCivil(year, month, day)
+    let days = Timestamp.daysFromCivil(year, month, day)
+    // 2026-02-30 is not a date (the arithmetic would make it March 2).
+    return components(days) == (year, month, day) ? days : nil
+  }
+
+  /// The local day of `date` in `zone` (days since 1970-01-01) and the
+  /// second of that day: the zone's offset at that instant, then arithmetic.
+  static func local(_ date: Date, in zone: TimeZone) -> (day: Int, second: Int) {
+    let seconds = Int((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))).rounded(.down))
+    let day = Int((Double(seconds) / 86_400).rounded(.down))
+    return (day, seconds - day * 86_400)
   }
 
   /// `YYYY-MM-DD` of a day number.
@@ -184,11 +189,21 @@ enum CivilDay {
 /// Local times for people, formatted by hand: a `DateFormatter` is an ICU
 /// object whose set-up costs more than a short command's whole output.
 public enum LocalTime {
+  /// `2026-12-07` in `zone`.
+  public static func date(_ date: Date, in zone: TimeZone = .current) -> String {
+    CivilDay.format(CivilDay.local(date, in: zone).day)
+  }
+
+  /// Whole days from one `YYYY-MM-DD` to another (negative when `end` is
+  /// earlier), or nil when either is not a real date.
+  public static func days(from start: String, to end: String) -> Int? {
+    guard let first = CivilDay.parse(start), let last = CivilDay.parse(end) else { return nil }
+    return last - first
+  }
+
   /// `2026-12-07 09:30:00` in `zone`.
   public static func dateTime(_ date: Date, in zone: TimeZone = .current) -> String {
-    let seconds = Int((date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))).rounded(.down))
-    let day = Int((Double(seconds) / 86_400).rounded(.down))
-    let time = seconds - day * 86_400
+    let (day, time) = CivilDay.local(date, in: zone)
     func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
     return CivilDay.format(day) + " \(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))"
   }

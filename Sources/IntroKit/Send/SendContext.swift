@@ -85,11 +85,6 @@ public struct SendContext: Sendable {
       ]))
   }
 
-  /// The context of one CSV row: see ``RowShape``.
-  public func forRow(header: [String], fields: [String]) -> TemplateValue {
-    RowShape(header: header, context: self).context(fields)
-  }
-
   /// How the columns of `header` become a context, worked out once per file.
   public func shape(header: [String]) -> RowShape { RowShape(header: header, context: self) }
 
@@ -178,16 +173,9 @@ public struct SendContext: Sendable {
   }
 
   /// The day number of the `YYYY-MM-DD` that `text` starts with, if it is a real date.
-  private static func parseDay(_ text: String) -> Int? {
-    let prefix = String(text.prefix(10))
-    guard let day = CivilDay.parse(prefix), CivilDay.format(day) == prefix else { return nil }
-    return day
-  }
+  private static func parseDay(_ text: String) -> Int? { CivilDay.parse(String(text.prefix(10))) }
 
-  private static func localDay(_ date: Date) -> Int {
-    let local = date.timeIntervalSince1970 + Double(TimeZone.current.secondsFromGMT(for: date))
-    return Int((local / 86_400).rounded(.down))
-  }
+  private static func localDay(_ date: Date) -> Int { CivilDay.local(date, in: .current).day }
 
   /// The name a greeting uses: "Doe, Jane" → "Jane" (see ``PersonName``).
   static func greetingName(_ name: String) -> String? {
