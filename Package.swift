@@ -20,10 +20,14 @@ let package = Package(
     // libcurl, as Debian ships it (libcurl4-openssl-dev), opened on first use
     // behind non-variadic wrappers Swift can call.
     .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+    // libpq, as Debian ships it (libpq5), opened when a command first connects
+    // to a PostgreSQL store.
+    .target(name: "CPostgres", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
     .target(name: "IntroTemplates"),
     .target(name: "IntroMail"),
     .target(name: "IntroSMTP", dependencies: ["IntroMail", "CCurl"]),
-    .target(name: "IntroStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+    .target(
+      name: "IntroStore", dependencies: ["CPostgres", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "IntroKit",
       dependencies: [

@@ -6,11 +6,14 @@
 set -euo pipefail
 
 want=${1:-test}
-apt_packages=(libcurl4-openssl-dev pkg-config)
+# libpq5: the PostgreSQL client library a team store is reached through (opened
+# at run time, like libcurl; no headers needed to build).
+apt_packages=(libcurl4-openssl-dev pkg-config libpq5)
 if [ "$want" = test ] || [ "$want" = bench ]; then
   # openssl makes the throwaway test CA; postfix brings smtp-sink, the fault-injecting test server;
   # chromium (with a font) renders the report page, as a reader's browser would.
-  apt_packages+=(openssl postfix chromium fonts-dejavu-core)
+  # postgresql: the server the team-store tests start, a throwaway cluster per test process.
+  apt_packages+=(openssl postfix chromium fonts-dejavu-core postgresql)
 fi
 if [ "$want" = bench ]; then
   # the peers intro is measured against: the sqlite3 shell for the store's queries;

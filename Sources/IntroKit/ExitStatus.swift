@@ -44,7 +44,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     switch error.kind {
     case .permissions, .database: self = .configuration
     case .invalidInput, .notFound: self = .dataError
-    case .busy, .diskFull: self = .temporaryFailure
+    case .busy, .diskFull, .connectionLost: self = .temporaryFailure
     }
   }
 

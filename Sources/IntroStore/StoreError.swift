@@ -15,6 +15,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     case busy
     /// The disk is full: free some space, then run the command again.
     case diskFull
+    /// The connection to a PostgreSQL store failed or was lost: what was not
+    /// committed did not happen; run the command again when the server is back.
+    case connectionLost
   }
 
   public let kind: Kind
