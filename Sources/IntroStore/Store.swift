@@ -244,11 +244,14 @@ public final class Store: Sendable {
     }
     if !FileManager.default.fileExists(atPath: path) {
       let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-      guard fd >= 0 else {
+      if fd >= 0 {
+        fchmod(fd, 0o600)
+        close(fd)
+      } else if errno != EEXIST {
+        // EEXIST: another process made it since the check, which is fine (seen
+        // with 24 processes opening one new store); its mode is checked below.
         throw StoreError(.permissions, "cannot create the store \(path): \(String(cString: strerror(errno)))")
       }
-      fchmod(fd, 0o600)
-      close(fd)
     }
     // A folder the user chose may be shared (it shows file names only); the file may not.
     try refuseShared(path, fix: "chmod 600 \(path)")
