@@ -345,3 +345,14 @@ public final class DeliveryJournal: @unchecked Sendable {
     return text
   }
 }
+
+extension Store {
+  /// Folds in what interrupted runs left in their delivery journals, and
+  /// deletes the files; the messages' states stay as the journal says (no
+  /// recovery: that is the next send's). Call with the run lock held.
+  func foldJournal() throws(StoreError) {
+    guard !DeliveryJournal.files(of: path).isEmpty else { return }
+    let replayed = try write(durable: true) { db in try DeliveryJournal.replay(path, db) }
+    for file in replayed { unlink(file) }
+  }
+}

@@ -197,6 +197,16 @@ enum Schema {
           DROP INDEX referral_stage_changes_referral;
           """)
     }
+    migrator.registerMigration("v8-rep") { db in
+      // The rep who owns a row, as the team store on PostgreSQL keeps it, so
+      // `intro store copy` moves a team's rows to a file and back unchanged.
+      // Empty (NULL) in a rep's own file: every row there is theirs.
+      for table in [
+        "referrals", "referral_stage_changes", "touches", "batches", "messages", "reminder_firings",
+      ] {
+        try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN rep TEXT")
+      }
+    }
     return migrator
   }
 

@@ -12,6 +12,10 @@ struct Doctor: ParsableCommand {
       Prints where the configuration, outbox and relay are, and the libcurl in use. \
       With --smtp it connects to the relay, upgrades to TLS, logs in, prints the \
       server's capabilities and quits: nothing is sent.
+
+      With [store] url it connects to the team's PostgreSQL store and prints the \
+      server, the TLS in use (or says the connection is not encrypted), whether a \
+      password was used, the schema version and each table's rows.
       """)
 
   @OptionGroup var global: GlobalOptions
@@ -27,7 +31,9 @@ struct Doctor: ParsableCommand {
       print("config:    \(location.path)\(config.file == nil ? " (not found: using defaults)" : "")")
       print("libcurl:   \(SMTPTransport.libcurlVersion)")
       let storePath = StoreAccess.path(config, global.environment)
-      if FileManager.default.fileExists(atPath: storePath) {
+      if config.store.url != nil {
+        try checkPostgres(config)
+      } else if FileManager.default.fileExists(atPath: storePath) {
         let store = try storeCall { () throws(StoreError) in try Store(path: storePath) }
         let check = try storeCall { () throws(StoreError) in try store.integrityCheck() }
         guard check == ["ok"] else {
@@ -69,5 +75,31 @@ struct Doctor: ParsableCommand {
           + "\(transport.configuration.authentication == .none ? "no login" : "logged in"); nothing was sent")
       return .ok
     }
+  }
+
+  /// The team store: connection, TLS, schema version, rows.
+  private func checkPostgres(_ config: IntroConfig) throws(CommandFailure) {
+    let backend = try storeCall { () throws(StoreError) in
+      try StoreAccess.openBackend(config, global.environment)
+    }
+    guard case .postgres(let store) = backend else { return }
+    let health = try storeCall { () throws(StoreError) in try store.health() }
+    print("store:     \(store.location)")
+    print(
+      "server:    \(health.server) at \(health.host):\(health.port), database \(health.database), user \(health.user)"
+    )
+    print(
+      "tls:       "
+        + (health.tls.map { "\($0)" }
+          ?? "none: the connection is not encrypted (use sslmode=verify-full in [store] url)"))
+    print("password:  \(health.usedPassword ? "used" : "not needed by the server")")
+    let current = health.migrations.last == health.latestMigration
+    print(
+      "schema:    \(health.migrations.last ?? "none") (\(health.migrations.count) migration"
+        + "\(health.migrations.count == 1 ? "" : "s")\(current ? ", current" : "; this intro knows \(health.latestMigration)"))"
+    )
+    print(
+      "rows:      "
+        + health.rowCounts.map { "\($0.table) \($0.rows)" }.joined(separator: ", "))
   }
 }

@@ -34,7 +34,11 @@ struct GlobalOptions: ParsableArguments {
   /// Opens (creating if needed) the store `config` names.
   func openStore(_ config: IntroConfig) throws(CommandFailure) -> Store {
     try storeCall { () throws(StoreError) in
-      try StoreAccess.open(config, environment) { line in writeError("intro: \(line)") }
+      try StoreAccess.open(
+        config, environment, command: "intro " + (CommandLine.arguments.dropFirst().first ?? "")
+      ) {
+        line in writeError("intro: \(line)")
+      }
     }
   }
 

@@ -12,6 +12,11 @@ struct Init: ParsableCommand {
       $XDG_CONFIG_HOME/intro/config.toml unless one exists, and creates the store (a SQLite \
       file, 0600, in a 0700 folder). Safe to run again: nothing existing is overwritten.
 
+      With [store] url naming a team's PostgreSQL database, it connects (the password \
+      from $PGPASSWORD, ~/.pgpass or [store] password_command) and creates or upgrades \
+      the schema: versioned migrations, each applied once under an advisory lock, so \
+      many reps running it at once set it up once.
+
       Fill in [rep] (your name, email, company, the "about" line the blurb uses) before \
       sending; a template that needs a key you left out says which one to set.
 
@@ -40,6 +45,20 @@ struct Init: ParsableCommand {
         print("config: \(location.path) (created; \(sample ? "a sample [rep]; " : "")edit [rep] and [smtp])")
       }
       let config = try global.loadConfig()
+      if config.store.url != nil {
+        // A team's PostgreSQL store: connecting brings its schema up to date,
+        // once, however many reps run this at the same moment.
+        let backend = try storeCall { () throws(StoreError) in
+          try StoreAccess.openBackend(config, global.environment)
+        }
+        let migrations = try storeCall { () throws(StoreError) in try backend.appliedMigrations() }
+        print("store:  \(backend.location) (schema \(migrations.last ?? "none"))")
+        guard !sample else {
+          throw CommandFailure(
+            .usage, "--sample fills a SQLite store only; try it without [store] url, then intro store copy")
+        }
+        return .ok
+      }
       let store = try global.openStore(config)
       print("store:  \(store.path)")
       guard sample else { return .ok }

@@ -20,7 +20,7 @@ struct Intro: ParsableCommand {
       Init.self, ContactCommand.self, ReferralCommand.self, Touch.self, BlurbCommand.self, Suggest.self,
       Render.self, Templates.self,
       Send.self, Due.self, Remind.self, Pause.self, Resume.self, Log.self, Resolve.self, Report.self,
-      Deliver.self, Doctor.self,
+      Deliver.self, Doctor.self, StoreCommand.self,
     ]
   )
 }

@@ -68,7 +68,7 @@ struct PrivacyTests {
     let path = dir.file("intro.sqlite")
     try Store.createAtFirstVersion(path: path)
     let store = try Store(path: path)
-    #expect(try store.appliedMigrations().last == "v7-stage-changes-covering")
+    #expect(try store.appliedMigrations().last == "v8-rep")
     #expect(try store.integrityCheck() == ["ok"])
   }
 }

@@ -13,7 +13,7 @@ struct StoreTests {
       try store.appliedMigrations() == [
         "v1-contacts-referrals-messages", "v2-store-settings", "v3-delivery-journal", "v4-reminders",
         "v5-checks-without-in-lists", "v6-sent-by-contact",
-        "v7-stage-changes-covering",
+        "v7-stage-changes-covering", "v8-rep",
       ])
     #expect(try store.integrityCheck() == ["ok"])
     _ = try store.addContact(ContactInput(email: "Chris@Example.com", normalizedEmail: "Chris@example.com"))

@@ -1,5 +1,6 @@
 import Foundation
 import IntroSMTP
+import IntroStore
 
 /// Finds, reads and checks `config.toml`.
 ///
@@ -81,7 +82,25 @@ public struct ConfigLoader: Sendable {
     }
     if var store = try reader.section("store") {
       config.store = IntroConfig.StoreSettings(
-        path: try store.string("path"), outbox: try store.string("outbox"))
+        path: try store.string("path"), url: try store.string("url"),
+        passwordCommand: try store.string("password_command"), outbox: try store.string("outbox"))
+      if let url = config.store.url {
+        guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+          throw store.error(
+            "url must be a PostgreSQL URL (postgresql://…); a SQLite store is set with path", at: "url",
+            fix: "write url = \"postgresql://rep@db.example.com/intro?sslmode=verify-full\"")
+        }
+        guard !PostgresStore.hasPassword(url) else {
+          throw store.error(
+            "url holds a password, which ends up in backups, shell history and error reports", at: "url",
+            fix: "remove it from the URL; put it in $PGPASSWORD, ~/.pgpass or [store] password_command")
+        }
+        guard config.store.path == nil else {
+          throw store.error(
+            "path and url both name a store; intro uses one", at: "url",
+            fix: "keep url for the team's PostgreSQL store, or path for your own SQLite file")
+        }
+      }
       if let wait = try store.seconds("busy_timeout") {
         guard wait >= 0 else {
           throw store.error(

@@ -83,6 +83,11 @@ public struct IntroConfig: Sendable {
   public struct StoreSettings: Sendable, Equatable {
     /// The SQLite store; default `$XDG_DATA_HOME/intro/intro.sqlite`.
     public var path: String?
+    /// A team's PostgreSQL store (`postgresql://rep@host/db?sslmode=verify-full`)
+    /// instead of the SQLite file; never with a password in it.
+    public var url: String?
+    /// Prints the PostgreSQL password (else libpq reads `$PGPASSWORD` or `~/.pgpass`).
+    public var passwordCommand: String?
     /// The outbox folder; default `outbox/` next to the store.
     public var outbox: String?
     /// Seconds to wait for another process writing to the store (an import,

@@ -1,11 +1,12 @@
 import Foundation
 
-/// Fetches SMTP secrets only when a connection is about to be made.
+/// Fetches secrets only when a connection is about to be made.
 ///
-/// Order: `$INTRO_SMTP_PASSWORD`, then `password_command` (run with `/bin/sh -c`,
+/// SMTP: `$INTRO_SMTP_PASSWORD`, then `password_command` (run with `/bin/sh -c`,
 /// its first output line is the secret, like msmtp's `passwordeval`), then the
 /// `password` key of a private config file. OAuth2 tokens come from
-/// `token_command`. A secret never appears in an error message.
+/// `token_command`. A PostgreSQL store: `[store] password_command`, else libpq's
+/// own `$PGPASSWORD` and `~/.pgpass`. A secret never appears in an error message.
 struct Secrets {
   let environment: [String: String]
   let file: String?
@@ -14,16 +15,22 @@ struct Secrets {
     if let fromEnvironment = environment["INTRO_SMTP_PASSWORD"], !fromEnvironment.isEmpty {
       return fromEnvironment
     }
-    if let command = smtp.passwordCommand { return try run(command, key: "password_command") }
+    if let command = smtp.passwordCommand { return try run(command, key: "password_command", in: "smtp") }
     return smtp.password
   }
 
   func token(_ smtp: IntroConfig.SMTPSettings) throws(ConfigError) -> String? {
     guard let command = smtp.tokenCommand else { return nil }
-    return try run(command, key: "token_command")
+    return try run(command, key: "token_command", in: "smtp")
   }
 
-  private func run(_ command: String, key: String) throws(ConfigError) -> String {
+  /// The PostgreSQL store's password from `[store] password_command`; nil lets libpq find it.
+  func password(_ store: IntroConfig.StoreSettings) throws(ConfigError) -> String? {
+    guard let command = store.passwordCommand else { return nil }
+    return try run(command, key: "password_command", in: "store")
+  }
+
+  private func run(_ command: String, key: String, in section: String) throws(ConfigError) -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", command]
@@ -36,7 +43,7 @@ struct Secrets {
     do {
       try process.run()
     } catch {
-      throw ConfigError(file: file, "cannot run \(key): \(error)", fix: "check the command in [smtp]")
+      throw ConfigError(file: file, "cannot run \(key): \(error)", fix: "check the command in [\(section)]")
     }
     // Drain stderr on its own thread: a command that writes a lot there must not
     // block on a full pipe while stdout is being read.

@@ -10,12 +10,55 @@ public enum StoreAccess {
       + "/intro.sqlite"
   }
 
-  /// Opens (creating if needed) the store for `config`.
-  /// - Parameter waiting: told, once per wait of more than a second, who holds the store.
+  /// Opens (creating if needed) the rep's SQLite store for `config`.
+  ///
+  /// A configuration that names a team's PostgreSQL store (`[store] url`) is
+  /// refused with what works there today, rather than quietly using a file.
+  /// - Parameters:
+  ///   - command: what the caller is, for that refusal (`intro send`).
+  ///   - waiting: told, once per wait of more than a second, who holds the store.
   public static func open(
-    _ config: IntroConfig, _ environment: [String: String], waiting: (@Sendable (String) -> Void)? = nil
+    _ config: IntroConfig, _ environment: [String: String], command: String = "this command",
+    waiting: (@Sendable (String) -> Void)? = nil
   ) throws(StoreError) -> Store {
-    try Store(path: path(config, environment), busyTimeout: config.store.busyTimeout, waiting: waiting)
+    if let url = config.store.url {
+      throw StoreError(
+        .permissions,
+        "\(command) does not work on a PostgreSQL store yet ([store] url = \(url)); this intro sets one "
+          + "up (intro init), checks it (intro doctor) and moves rows to and from it (intro store copy). "
+          + "Keep working on your SQLite file meanwhile: remove url from [store]")
+    }
+    return try Store(path: path(config, environment), busyTimeout: config.store.busyTimeout, waiting: waiting)
+  }
+
+  /// Opens the store `config` names on either backend: the PostgreSQL store of
+  /// `[store] url` (connecting, with the password from `password_command` or
+  /// libpq's `$PGPASSWORD` / `~/.pgpass`, and bringing its schema up to date),
+  /// else the SQLite file.
+  public static func openBackend(
+    _ config: IntroConfig, _ environment: [String: String], waiting: (@Sendable (String) -> Void)? = nil
+  ) throws(StoreError) -> StoreBackend {
+    guard let url = config.store.url else { return .sqlite(try open(config, environment, waiting: waiting)) }
+    return try openBackend(location: url, config, environment, waiting: waiting)
+  }
+
+  /// Opens the store at `location`: a `postgresql://` URL or a SQLite file path.
+  public static func openBackend(
+    location: String, _ config: IntroConfig, _ environment: [String: String],
+    waiting: (@Sendable (String) -> Void)? = nil
+  ) throws(StoreError) -> StoreBackend {
+    guard PostgresStore.isURL(location) else {
+      return .sqlite(
+        try Store(
+          path: Paths.expand(location, environment), busyTimeout: config.store.busyTimeout, waiting: waiting))
+    }
+    let password: String?
+    do throws(ConfigError) {
+      password = try Secrets(environment: environment, file: config.file).password(config.store)
+    } catch {
+      throw StoreError(.permissions, error.description)
+    }
+    return .postgres(try PostgresStore(url: location, password: password, rep: config.rep.email))
   }
 
   /// Contact input for `email`, checked against the address policy and normalised for de-duplication.

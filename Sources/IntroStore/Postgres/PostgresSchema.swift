@@ -16,6 +16,8 @@ enum PostgresSchema {
 
   /// The advisory lock every migration run takes (`pg_advisory_xact_lock`), released at commit.
   static let migrationLock: Int64 = 0x696E_7472_6F00_0001  // "intro" + 1
+  /// The advisory lock `intro store copy` takes while it fills the store.
+  static let copyLock: Int64 = 0x696E_7472_6F00_0002
 
   static let referralStages = Schema.RebuiltTable.referralStages
   static let messageStates = Schema.RebuiltTable.messageStates

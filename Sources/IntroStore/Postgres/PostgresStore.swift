@@ -35,6 +35,14 @@ public final class PostgresStore: @unchecked Sendable {
     self.connection = connection
   }
 
+  /// Whether `url` carries a password, which a store URL must never do.
+  public static func hasPassword(_ url: String) -> Bool { PostgresConnection.hasPassword(url) }
+
+  /// Whether `location` names a PostgreSQL store rather than a SQLite file.
+  public static func isURL(_ location: String) -> Bool {
+    location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
+  }
+
   /// Runs `body` on the connection, one caller at a time.
   func withConnection<T>(_ body: (PostgresConnection) throws(StoreError) -> T) throws(StoreError) -> T {
     lock.lock()
