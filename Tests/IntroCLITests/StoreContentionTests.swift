@@ -19,12 +19,6 @@ struct StoreContentionTests {
     return child
   }
 
-  func waitForExit(_ child: ChildProcess, seconds: Double = 30) -> Int32? {
-    let deadline = Date().addingTimeInterval(seconds)
-    while child.process.isRunning && Date() < deadline { usleep(20_000) }
-    return child.process.isRunning ? nil : child.process.terminationStatus
-  }
-
   @Test func anOptOutDuringARunningSendStopsThatPersonsMessage() throws {
     let sink = try SMTPSink()
     defer { sink.stop() }
@@ -37,7 +31,7 @@ struct StoreContentionTests {
     let suppress = try batch.intro.run(["contact", "suppress", "client40@example.org"])
     let forget = try batch.intro.run(["contact", "forget", "client50@example.org"])
     let suppressedAt = Received(sink).recipients.count
-    let status = waitForExit(child)
+    let status = child.waitForExit()
 
     #expect(suppress.status == 0, "\(suppress.stderr)")
     #expect(forget.status == 0, "\(forget.stderr)")
@@ -72,7 +66,7 @@ struct StoreContentionTests {
     let block = [UInt8](repeating: 0, count: 65_536)
     while write(fd, block, block.count) > 0 {}
     close(fd)
-    let status = waitForExit(child)
+    let status = child.waitForExit()
     let stderr = child.standardError()
     unlink(filler)
     var reruns: [Int32] = []
@@ -121,7 +115,7 @@ struct StoreContentionTests {
         environment: intro.environment)
     }
     defer { for child in children { child.stop() } }
-    let statuses = children.map { waitForExit($0) }
+    let statuses = children.map { $0.waitForExit() }
 
     #expect(statuses.allSatisfy { $0 == 0 }, "\(statuses) \(children.map { $0.standardError() })")
     let list = try intro.run(["contact", "list", "--json"])

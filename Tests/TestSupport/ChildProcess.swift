@@ -54,6 +54,13 @@ public final class ChildProcess: @unchecked Sendable {
   }
 
   /// Everything the process wrote to standard error so far (call after it ended).
+  /// Waits up to `seconds` for the process to end; its exit status, or nil if it is still running.
+  public func waitForExit(seconds: Double = 30) -> Int32? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    return process.isRunning ? nil : process.terminationStatus
+  }
+
   public func standardError() -> String {
     String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   }

@@ -20,7 +20,7 @@ public struct FatigueGuard: Sendable {
 
   /// The local date from which client `contactID` may be asked again, or nil
   /// when they may be asked now. Message `excluding` (the one about to go) is not counted.
-  public func nextAskAllowed(_ contactID: Int64, now: Date, store: Store, excluding: Int64? = nil)
+  public func nextAskAllowed(_ contactID: Int64, now: Date, store: any DeliveryStore, excluding: Int64? = nil)
     throws(StoreError) -> String?
   {
     let since = calendar.adding(days: -settings.periodDays, to: now)
@@ -48,7 +48,8 @@ public struct FatigueGuard: Sendable {
   }
 
   /// Why an ask to `contactID` may not go now, for a person; nil when it may.
-  public func refusal(_ contactID: Int64, now: Date, store: Store, excluding: Int64? = nil) throws(StoreError)
+  public func refusal(_ contactID: Int64, now: Date, store: any DeliveryStore, excluding: Int64? = nil)
+    throws(StoreError)
     -> String?
   {
     guard let next = try nextAskAllowed(contactID, now: now, store: store, excluding: excluding) else {
@@ -60,7 +61,7 @@ public struct FatigueGuard: Sendable {
   }
 
   /// The send-time check for `intro send`: an ask that the guard holds does not go.
-  public func veto(_ store: Store, now: Date) -> SendVeto {
+  public func veto(_ store: any DeliveryStore, now: Date) -> SendVeto {
     SendVeto { message throws(StoreError) in
       guard message.purpose == .ask, let contact = message.contactID else { return nil }
       return try refusal(contact, now: now, store: store, excluding: message.id).map { "held: " + $0 }

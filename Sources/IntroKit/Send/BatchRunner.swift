@@ -47,7 +47,7 @@ public struct SendVeto: Sendable {
 /// boot's, so it becomes `uncertain` instead of being sent twice. Flushed
 /// claims guarantee no message falls back to `pending`.
 public final class BatchRunner: Sendable {
-  private let store: Store
+  private let store: any DeliveryStore
   private let transport: any MailTransport
   private let options: SendOptions
   private let bootID: String
@@ -57,7 +57,8 @@ public final class BatchRunner: Sendable {
   /// - Parameter veto: asked just before a reminder or an ask goes out whether
   ///   it still should (see ``SendVeto``).
   public init(
-    store: Store, transport: any MailTransport, options: SendOptions, bootID: String = BootID.current,
+    store: any DeliveryStore, transport: any MailTransport, options: SendOptions,
+    bootID: String = BootID.current,
     veto: SendVeto? = nil
   ) {
     self.store = store
@@ -78,8 +79,9 @@ public final class BatchRunner: Sendable {
   {
     let started = Date()
     let sessions = max(1, min(transport.parallelism, ids.count))
-    let shared = RunState(ids: ids, limit: options.limit, sessions: sessions, claimGroup: options.claimGroup)
-    let journal = try DeliveryJournal(store: store)
+    let claimGroup = min(options.claimGroup, store.claimGroupLimit ?? options.claimGroup)
+    let shared = RunState(ids: ids, limit: options.limit, sessions: sessions, claimGroup: claimGroup)
+    let journal = try store.openDeliveryLog()
     let pacer = Pacer(perMinute: options.messagesPerMinute)
     let group = DispatchGroup()
     if !ids.isEmpty {
@@ -88,7 +90,7 @@ public final class BatchRunner: Sendable {
         defer { group.leave() }
         shared.claimAhead(stopRequested: { stopRequested.load(ordering: .relaxed) }) {
           ids throws(StoreError) in
-          try store.claim(Array(ids), bootID: bootID, journal: journal)
+          try store.claim(Array(ids), bootID: bootID, log: journal)
         }
       }
       claimer.name = "intro-claim"
@@ -145,7 +147,7 @@ public final class BatchRunner: Sendable {
   /// Whether `message`'s recipient was suppressed after its claim checked:
   /// one read of the opt-out signal, and a store query only when it moved.
   private func isSuppressedSinceClaim(_ message: ClaimedMessage) throws(StoreError) -> Bool {
-    if let now = store.optOuts.generation, now == message.checkedAtOptOuts { return false }
+    if let now = store.optOutGeneration, now == message.checkedAtOptOuts { return false }
     return try store.isSuppressed(normalizedEmail: message.recipientKey)
   }
 
@@ -157,7 +159,7 @@ public final class BatchRunner: Sendable {
   /// body byte, the message stays `sending` (sent again by the next run), and
   /// the run stops with the journal's error.
   private func deliver(
-    _ message: ClaimedMessage, over session: any MailSession, journal: DeliveryJournal, shared: RunState
+    _ message: ClaimedMessage, over session: any MailSession, journal: any DeliveryLog, shared: RunState
   ) throws(StoreError) {
     let started = Date()
     let result: DeliveryResult

@@ -43,12 +43,13 @@ public struct SendSummary: Sendable {
   public var stopReason: String?
 }
 
-/// The one sequence every delivering command follows: take the store's run
-/// lock (so overlapping cron runs never double-send), settle what interrupted
+/// The one sequence every delivering command follows, on either backend: take
+/// the store's run lock where it has one (so overlapping cron runs never
+/// double-send; a PostgreSQL store's claims skip what another run holds), settle what interrupted
 /// runs left, choose the messages, make the transport, deliver, and turn the
 /// report into an exit status. Commands only parse and print.
 public struct SendRun {
-  public let store: Store
+  public let store: any DeliveryStore
   public var options: SendOptions
   /// Seconds to wait for another run's lock.
   public var lockWait: TimeInterval
@@ -68,7 +69,9 @@ public struct SendRun {
     public init() {}
   }
 
-  public init(store: Store, options: SendOptions, lockWait: TimeInterval, bootID: String = BootID.current) {
+  public init(
+    store: any DeliveryStore, options: SendOptions, lockWait: TimeInterval, bootID: String = BootID.current
+  ) {
     self.store = store
     self.options = options
     self.lockWait = lockWait
@@ -82,10 +85,10 @@ public struct SendRun {
     transport: () throws(SendError) -> any MailTransport,
     events: Events = Events()
   ) throws(SendError) -> SendOutcome {
-    let lock = try storeStep { () throws(StoreError) in try RunLock(storePath: store.path, wait: lockWait) }
+    let lock = try storeStep { () throws(StoreError) in try store.lockRuns(wait: lockWait) }
     defer { withExtendedLifetime(lock) {} }
     let recovery = try storeStep { () throws(StoreError) in
-      try store.recoverInterrupted(bootID: bootID)
+      try store.recoverInterrupted(bootID: bootID, now: Date())
     }
     events.recovered(recovery)
     let ids: [Int64]

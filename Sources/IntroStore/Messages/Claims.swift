@@ -58,31 +58,12 @@ extension Store {
         let id: Int64 = row["id"]
         let state: String = row["state"]
         let claimedOnBoot: String? = row["boot_id"]
-        let attempts: Int = row["attempt_count"]
-        let attempt: AttemptRecord
-        let newState: MessageState
-        if state == MessageState.sending.rawValue && claimedOnBoot == bootID {
-          newState = attempts == 0 ? .pending : .deferred
-          attempt = AttemptRecord(
-            startedAt: now, finishedAt: now, outcome: "temporary", stage: "connect",
-            detail: "the run stopped before the message body was sent; it will be sent again", bootID: bootID)
-          report.requeued += 1
-        } else {
-          newState = .uncertain
-          let why =
-            state == MessageState.inData.rawValue
-            ? "the run stopped while the message body was being sent; the server may have accepted it"
-            : "the machine restarted while the message was being sent; the server may have accepted it"
-          attempt = AttemptRecord(
-            startedAt: now, finishedAt: now, outcome: "uncertain",
-            stage: state == MessageState.inData.rawValue ? "body" : nil, detail: why, bootID: claimedOnBoot)
-          report.uncertain.append(id)
-        }
-        try Self.apply(
-          .finished(
-            id: id, state: newState, attempt: attempt, nextAttemptAt: newState == .deferred ? now : nil,
-            note: newState == .uncertain ? attempt.detail : nil, charged: newState == .uncertain),
-          db)
+        let (update, uncertain) = Self.recoveryUpdate(
+          id: id, state: state, attempts: row["attempt_count"], claimedOnBoot: claimedOnBoot,
+          requeue: state == MessageState.sending.rawValue && claimedOnBoot == bootID, bootID: bootID, now: now
+        )
+        if uncertain { report.uncertain.append(id) } else { report.requeued += 1 }
+        try Self.apply(update, db)
       }
       return report
     }
@@ -125,6 +106,38 @@ extension Store {
     }
     for number in rotation?.numbers ?? [] { unlink(DeliveryJournal.path(path, number)) }
     return result
+  }
+
+  /// How recovery settles a message a run left `sending` or `in_data`: back
+  /// to pending (or deferred, after earlier attempts) when it can be sure the
+  /// body never left (`requeue`), else `uncertain`.
+  static func recoveryUpdate(
+    id: Int64, state: String, attempts: Int, claimedOnBoot: String?, requeue: Bool, bootID: String, now: Date
+  ) -> (update: DeliveryUpdate, uncertain: Bool) {
+    if requeue {
+      let attempt = AttemptRecord(
+        startedAt: now, finishedAt: now, outcome: "temporary", stage: "connect",
+        detail: "the run stopped before the message body was sent; it will be sent again", bootID: bootID)
+      let newState: MessageState = attempts == 0 ? .pending : .deferred
+      return (
+        .finished(
+          id: id, state: newState, attempt: attempt, nextAttemptAt: newState == .deferred ? now : nil,
+          note: nil,
+          charged: false), false
+      )
+    }
+    let inData = state == MessageState.inData.rawValue
+    let why =
+      inData
+      ? "the run stopped while the message body was being sent; the server may have accepted it"
+      : "the machine restarted while the message was being sent; the server may have accepted it"
+    let attempt = AttemptRecord(
+      startedAt: now, finishedAt: now, outcome: "uncertain", stage: inData ? "body" : nil, detail: why,
+      bootID: claimedOnBoot)
+    return (
+      .finished(id: id, state: .uncertain, attempt: attempt, nextAttemptAt: nil, note: why, charged: true),
+      true
+    )
   }
 
   private static func claimRows(_ ids: [Int64], bootID: String, stamp: String, _ db: Database) throws

@@ -281,7 +281,7 @@ extension Store {
   }
 
   /// A message the fatigue guard counts: an ask whose body may have gone.
-  private static let countedAsk = "purpose = 'ask' AND state IN ('sent', 'in_data', 'uncertain')"
+  static let countedAsk = "purpose = 'ask' AND state IN ('sent', 'in_data', 'uncertain')"
 
   /// A value kept in the store (`paused_until`), or nil.
   public func setting(_ name: String) throws(StoreError) -> String? {
