@@ -26,7 +26,11 @@ struct Send: ParsableCommand {
       message whose body went out with no reply is 'uncertain' and never sent again by \
       itself: check with the recipient, then 'intro resolve'. Three connection, TLS or login \
       failures in a row stop the batch (exit 75, or 78 when the configuration is wrong) and \
-      leave the rest untouched. One send runs per store at a time.
+      leave the rest untouched. One send runs per store file at a time.
+
+      On a team's PostgreSQL store ([store] url), --resume and --retry work, and several \
+      runs at once (on one host or many) share the batch, each message sent once; a lost \
+      connection stops the run with 75. A new batch is made on a SQLite file for now.
 
       Examples:
         intro send thank-you-intro --referral 12
@@ -127,11 +131,16 @@ struct Send: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try global.openStore(config)
-      let pipeline = resume != nil || retry ? nil : try makePipeline(config)
+      let stored = resume != nil || retry
+      // A team's PostgreSQL store goes on with stored batches; a new batch is
+      // made on the rep's SQLite file (openStore says so for a team store).
+      let file = stored && config.store.url != nil ? nil : try global.openStore(config)
+      let store: any DeliveryStore
+      if let file { store = file } else { store = try teamStore(config) }
+      let pipeline = stored ? nil : try makePipeline(config)
       let audience = pipeline == nil ? nil : try makeAudience()
       guard send else {
-        guard let pipeline, let audience else {
+        guard let pipeline, let audience, let file else {
           let ids = try storeCall { () throws(StoreError) in try storedMessages(store) }
           report(
             "\(ids.count) message\(ids.count == 1 ? "" : "s") would be sent\(resume.map { " from batch \($0)" } ?? ""); "
@@ -140,7 +149,7 @@ struct Send: ParsableCommand {
         }
         let start = (page - 1) * Self.pageSize
         let plan = try sendCall { () throws(SendError) in
-          try pipeline.dryRun(audience, store: store, page: start..<(start + Self.pageSize))
+          try pipeline.dryRun(audience, store: file, page: start..<(start + Self.pageSize))
         }
         return try showDryRun(plan, config: config)
       }
@@ -162,8 +171,8 @@ struct Send: ParsableCommand {
       let outcome = try sendCall { () throws(SendError) in
         try run.perform(
           select: { () throws(SendError) in
-            if let pipeline, let audience {
-              return try select(pipeline.record(audience, store: store, command: commandLine))
+            if let pipeline, let audience, let file {
+              return try select(pipeline.record(audience, store: file, command: commandLine))
             }
             let ids: [Int64]
             do throws(StoreError) { ids = try storedMessages(store) } catch { throw .store(error) }
@@ -212,9 +221,20 @@ struct Send: ParsableCommand {
   }
 
   /// `--resume BATCH`: what the batch still has to send; `--retry`: the deferred messages that are due.
-  private func storedMessages(_ store: Store) throws(StoreError) -> [Int64] {
+  private func storedMessages(_ store: any DeliveryStore) throws(StoreError) -> [Int64] {
     if let resume { return try store.unsettledMessages(batchID: resume) }
-    return try store.dueMessages()
+    return try store.dueMessages(now: Date())
+  }
+
+  /// The team's PostgreSQL store of `[store] url`.
+  private func teamStore(_ config: IntroConfig) throws(CommandFailure) -> PostgresStore {
+    let backend = try storeCall { () throws(StoreError) in
+      try StoreAccess.openBackend(config, global.environment)
+    }
+    guard case .postgres(let team) = backend else {
+      throw CommandFailure(.configuration, "[store] url names no PostgreSQL store")
+    }
+    return team
   }
 
   private func summarize(_ summary: SendSummary) {

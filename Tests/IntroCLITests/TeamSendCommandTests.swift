@@ -1,0 +1,118 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Stored batches sent from a team's PostgreSQL store (a throwaway cluster on
+/// 127.0.0.1) to Postfix's smtp-sink: several runs at once, a lost connection.
+@Suite("intro send on a PostgreSQL store: each message once")
+struct TeamSendCommandTests {
+  let server: PostgresServer
+
+  init() throws {
+    server = try PostgresServer.shared.get()
+  }
+
+  /// A batch of `rows` stored (one sent) in a rep's SQLite file, copied to a new
+  /// team database, and the configuration switched to it; returns the database name.
+  func batchOnTeamStore(_ batch: SendFixture, rows: Int) throws -> String {
+    let stored = try batch.send("--send", "--limit", "1")
+    #expect(stored.status == 0, "\(stored.stderr)")
+    let url = try server.newDatabase()
+    let copied = try batch.intro.run(
+      ["store", "copy", "--to", url], extraEnvironment: server.clientEnvironment)
+    #expect(copied.status == 0, "\(copied.stderr)")
+    #expect(copied.stdout.contains("messages                 \(rows) -> \(rows)"))
+    let configuration = batch.intro.home.file("config/intro/config.toml")
+    let text = try String(contentsOfFile: configuration, encoding: .utf8)
+    try (text + "\n[store]\nurl = \"\(url)\"\n").write(
+      toFile: configuration, atomically: true, encoding: .utf8)
+    return String(url.split(separator: "/").last!.split(separator: "?").first!)
+  }
+
+  /// Message states in the team database.
+  func states(_ database: String) throws -> [String: Int] {
+    var counts: [String: Int] = [:]
+    for line in try server.sql(
+      "SELECT state || '=' || count(*) FROM messages GROUP BY state", database: database
+    )
+    .split(separator: "\n") {
+      let parts = line.split(separator: "=")
+      counts[String(parts[0])] = Int(parts[1])
+    }
+    return counts
+  }
+
+  @Test func fourRunsAtOnceOnOneTeamStoreSendEachMessageOnce() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    // 50 messages a second per run, so one run alone would take 4 s and the four overlap.
+    let batch = try SendFixture(
+      port: sink.port, rows: 200, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 3000")
+    defer { batch.remove() }
+    let database = try batchOnTeamStore(batch, rows: 200)
+
+    let environment = batch.intro.environment.merging(server.clientEnvironment) { $1 }
+    let runs = try (0..<4).map { _ in
+      try ChildProcess(
+        TestFiles.introBinary, ["send", "--resume", "1", "--send", "--no-limit"], environment: environment)
+    }
+    defer { for run in runs { run.stop() } }
+    let statuses = runs.map { $0.waitForExit(seconds: 120) }
+
+    #expect(statuses.allSatisfy { $0 == 0 }, "\(statuses) \(runs.map { $0.standardError() })")
+    // Each run's summary: "batch 1: sent N, …"; the batch was shared, not sent by one run.
+    let sent = runs.map { run -> Int in
+      var lines: [String] = []
+      while let line = run.readLine(timeout: 1) { lines.append(line) }
+      let summary = lines.first { $0.hasPrefix("batch 1: sent ") } ?? ""
+      return Int(summary.dropFirst("batch 1: sent ".count).prefix { $0.isNumber }) ?? 0
+    }
+    #expect(sent.reduce(0, +) == 199, "\(sent)")
+    #expect(sent.filter { $0 > 0 }.count >= 2, "\(sent)")
+    let received = Received(sink)
+    #expect(received.recipients.count == 200)
+    #expect(Set(received.recipients).count == 200, "nobody twice")
+    #expect(Set(received.messageIDs).count == received.messageIDs.count)
+    #expect(try states(database) == ["sent": 200])
+    let attempts = try server.sql("SELECT count(*) FROM delivery_attempts", database: database)
+    #expect(attempts == "200")
+  }
+
+  @Test func aLostConnectionMidBatchStopsWith75AndTheNextRunSendsTheRestOnce() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    // 10 messages a second, so the run is still sending when the server drops it.
+    let batch = try SendFixture(
+      port: sink.port, rows: 60, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 600")
+    defer { batch.remove() }
+    let database = try batchOnTeamStore(batch, rows: 60)
+    let environment = batch.intro.environment.merging(server.clientEnvironment) { $1 }
+
+    let run = try ChildProcess(
+      TestFiles.introBinary, ["send", "--resume", "1", "--send", "--no-limit"], environment: environment)
+    defer { run.stop() }
+    var waited = 0
+    while Received(sink).recipients.count < 10 && waited < 300 {
+      usleep(50_000)
+      waited += 1
+    }
+    _ = try server.sql(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+    let status = run.waitForExit(seconds: 60)
+    let sentBefore = Received(sink).recipients.count
+
+    #expect(status == 75, "\(run.standardError())")
+    #expect(run.standardError().contains("lost the connection"))
+    #expect(sentBefore < 60)
+    let rest = try batch.intro.run(
+      ["send", "--resume", "1", "--send", "--no-limit"], extraEnvironment: server.clientEnvironment)
+    #expect([0, 76].contains(rest.status), "\(rest.stdout)\(rest.stderr)")
+    let received = Received(sink)
+    #expect(Set(received.recipients).count == received.recipients.count, "nobody twice")
+    let finalStates = try states(database)
+    #expect(Set(finalStates.keys).isSubset(of: ["sent", "uncertain"]), "\(finalStates)")
+    // Every message is either received once, or uncertain (its body may have been cut off).
+    #expect(received.recipients.count + (finalStates["uncertain"] ?? 0) >= 60)
+    #expect(finalStates["sent"] ?? 0 <= received.recipients.count)
+  }
+}

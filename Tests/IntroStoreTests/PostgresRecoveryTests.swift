@@ -1,0 +1,90 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import IntroStore
+
+/// Recovery on a team store: each host settles only what its own dead runs left.
+@Suite("PostgreSQL store: recovery per host, claims that never overlap")
+struct PostgresRecoveryTests {
+  let server: PostgresServer
+
+  init() throws {
+    server = try PostgresServer.shared.get()
+  }
+
+  /// A team store with messages 1…n pending in batch 1.
+  func teamStore(messages: Int) throws -> PostgresStore {
+    let store = try PostgresStore(url: try server.newDatabase(), password: PostgresServer.password)
+    try store.withConnection { connection throws(StoreError) in
+      try connection.execute(
+        "INSERT INTO batches (id, template, command, created_at) VALUES (1, 't', 'c', 'n')")
+      for id in 1...messages {
+        try connection.execute(
+          "INSERT INTO messages (id, batch_id, recipient, recipient_key, message_id, envelope_sender, body, "
+            + "created_at, updated_at) VALUES ($1, 1, $2, $2, $3, 'rep@example.com', $4, 'n', 'n')",
+          [id, "p\(id)@example.org", "<\(id)@example.com>", SQLValue.blob(Array("body \(id)".utf8))])
+      }
+    }
+    return store
+  }
+
+  func setClaimant(_ store: PostgresStore, id: Int, state: String, claimant: String) throws {
+    _ = try store.withConnection { connection throws(StoreError) in
+      try connection.execute(
+        "UPDATE messages SET state = $1, boot_id = $2 WHERE id = $3", [state, claimant, id])
+    }
+  }
+
+  @Test func onlyThisHostsDeadRunsAreSettledAndALiveRunIsLeftAlone() throws {
+    let store = try teamStore(messages: 5)
+    let boot = "boot-1"
+    let host = PostgresStore.hostName
+    // A child that has exited: its pid is no longer running.
+    let gone = try runCommand("/bin/sh", ["-c", "echo $$"]).stdout.trimmingCharacters(
+      in: .whitespacesAndNewlines)
+    let live = try ChildProcess("/bin/sleep", ["30"], environment: [:])
+    defer { live.stop() }
+    try setClaimant(store, id: 1, state: "sending", claimant: "\(boot) \(host) \(gone)")
+    try setClaimant(store, id: 2, state: "in_data", claimant: "\(boot) \(host) \(gone)")
+    try setClaimant(
+      store, id: 3, state: "sending", claimant: "\(boot) \(host) \(live.process.processIdentifier)")
+    try setClaimant(store, id: 4, state: "sending", claimant: "\(boot) other-host 1")
+    try setClaimant(
+      store, id: 5, state: "sending", claimant: "boot-0 \(host) \(live.process.processIdentifier)")
+
+    let report = try store.recoverInterrupted(bootID: boot, now: Date())
+
+    #expect(report.requeued == 2, "a dead run's sending, and a run of an earlier boot")
+    #expect(report.uncertain == [2])
+    let states = try store.withConnection { connection throws(StoreError) in
+      try connection.execute("SELECT state FROM messages ORDER BY id").rows.compactMap { $0.first?.text }
+    }
+    #expect(states == ["pending", "uncertain", "sending", "sending", "pending"])
+  }
+
+  @Test func twoRunsClaimingTheSameMessagesAtOnceNeverGetTheSameOne() async throws {
+    let store = try teamStore(messages: 400)
+    let other = try PostgresStore(url: store.location, password: PostgresServer.password)
+    let ids = Array(Int64(1)...400)
+    let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+      for side in [store, other] {
+        group.addTask {
+          let log = try side.openDeliveryLog()
+          var mine: [Int64] = []
+          for start in stride(from: 0, to: 400, by: 16) {
+            mine += try side.claim(Array(ids[start..<start + 16]), bootID: "b", log: log).claimed.map(\.id)
+          }
+          return mine
+        }
+      }
+      var all: [[Int64]] = []
+      for try await ids in group { all.append(ids) }
+      return all
+    }
+    let together = claimed.flatMap { $0 }
+    #expect(together.count == 400)
+    #expect(Set(together).count == 400, "no message claimed twice")
+    #expect(try store.stateCounts(ids: ids) == [.sending: 400])
+  }
+}
