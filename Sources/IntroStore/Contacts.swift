@@ -181,27 +181,26 @@ extension Contact {
   static let columns = Column.allCases.map(\.name).joined(separator: ", ")
 
   /// A contact from a row selected with ``columns``.
-  init(row: Row) {
-    func value<Value: DatabaseValueConvertible>(_ column: Column) -> Value { row[column.rawValue] }
-    func optional<Value: DatabaseValueConvertible>(_ column: Column) -> Value? { row[column.rawValue] }
-    id = value(.id)
-    email = value(.email)
-    name = optional(.name)
-    firstName = optional(.firstName)
-    lastName = optional(.lastName)
-    company = optional(.company)
-    title = optional(.title)
-    phone = optional(.phone)
-    timeZone = optional(.timeZone)
-    notes = optional(.notes)
-    isClient = value(.isClient)
-    clientSince = optional(.clientSince)
-    satisfaction = optional(.satisfaction)
-    saleClosedOn = optional(.saleClosedOn)
-    isProspect = value(.isProspect)
-    doNotContact = value(.doNotContact)
+  init(row: some ColumnReader) {
+    func text(_ column: Column) -> String? { row.text(column.rawValue) }
+    id = row.integer(Column.id.rawValue) ?? 0
+    email = row.string(Column.email.rawValue)
+    name = text(.name)
+    firstName = text(.firstName)
+    lastName = text(.lastName)
+    company = text(.company)
+    title = text(.title)
+    phone = text(.phone)
+    timeZone = text(.timeZone)
+    notes = text(.notes)
+    isClient = row.flag(Column.isClient.rawValue)
+    clientSince = text(.clientSince)
+    satisfaction = row.integer(Column.satisfaction.rawValue).map(Int.init)
+    saleClosedOn = text(.saleClosedOn)
+    isProspect = row.flag(Column.isProspect.rawValue)
+    doNotContact = row.flag(Column.doNotContact.rawValue)
     // Most contacts have none: "{}" costs no decoding.
-    if let custom: String = optional(.customFields), custom.utf8.count > 2,
+    if let custom = text(.customFields), custom.utf8.count > 2,
       let decoded = try? JSONDecoder().decode([String: String].self, from: Data(custom.utf8))
     {
       customFields = decoded

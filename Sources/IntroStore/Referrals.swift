@@ -128,8 +128,9 @@ extension Store {
   /// One referral.
   public func referral(id: Int64) throws(StoreError) -> Referral? {
     try read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM referrals WHERE id = ?", arguments: [id]).map(
-        Referral.init(row:))
+      try Row.fetchOne(db, sql: "SELECT \(Referral.columns) FROM referrals WHERE id = ?", arguments: [id])
+        .map(
+          Referral.init(row:))
     }
   }
 
@@ -138,7 +139,7 @@ extension Store {
     -> [Referral]
   {
     try read { db in
-      var sql = "SELECT * FROM referrals WHERE 1"
+      var sql = "SELECT \(Referral.columns) FROM referrals WHERE 1"
       var arguments: StatementArguments = []
       if let stage {
         sql += " AND stage = ?"
@@ -157,7 +158,9 @@ extension Store {
   public func referral(introducerID: Int64, prospectID: Int64) throws(StoreError) -> Referral? {
     try read { db in
       try Row.fetchOne(
-        db, sql: "SELECT * FROM referrals WHERE introducer_id = ? AND prospect_id = ? ORDER BY id LIMIT 1",
+        db,
+        sql:
+          "SELECT \(Referral.columns) FROM referrals WHERE introducer_id = ? AND prospect_id = ? ORDER BY id LIMIT 1",
         arguments: [introducerID, prospectID]
       ).map(Referral.init(row:))
     }
@@ -179,7 +182,10 @@ extension Store {
   }
 
   static func fetchReferral(_ db: Database, id: Int64) throws -> Referral {
-    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM referrals WHERE id = ?", arguments: [id]) else {
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT \(Referral.columns) FROM referrals WHERE id = ?", arguments: [id])
+    else {
       throw StoreError(.notFound, "no referral with id \(id); see 'intro referral list'")
     }
     return Referral(row: row)
@@ -195,19 +201,25 @@ extension Store {
 }
 
 extension Referral {
-  init(row: Row) {
-    id = row["id"]
-    introducerID = row["introducer_id"]
-    prospectID = row["prospect_id"]
-    aboutProspect = row["about_prospect"]
-    whyMe = row["why_me"]
-    whyNow = row["why_now"]
-    howToIntroduce = row["how_to_introduce"]
-    promisedBy = row["promised_by"]
-    let problemsJSON: String = row["problems"]
-    problems = (try? JSONDecoder().decode([String].self, from: Data(problemsJSON.utf8))) ?? []
-    stage = ReferralStage(rawValue: row["stage"]) ?? .asked
-    createdAt = row["created_at"]
-    updatedAt = row["updated_at"]
+  /// The SELECT list for `init(row:)`, in the order it reads the columns.
+  static let columns = """
+    id, introducer_id, prospect_id, about_prospect, why_me, why_now, how_to_introduce, promised_by, \
+    problems, stage, created_at, updated_at
+    """
+
+  /// A referral from a row selected with ``columns``.
+  init(row: some ColumnReader) {
+    id = row.integer(0) ?? 0
+    introducerID = row.integer(1) ?? 0
+    prospectID = row.integer(2) ?? 0
+    aboutProspect = row.text(3)
+    whyMe = row.text(4)
+    whyNow = row.text(5)
+    howToIntroduce = row.text(6)
+    promisedBy = row.text(7)
+    problems = (try? JSONDecoder().decode([String].self, from: Data(row.string(8).utf8))) ?? []
+    stage = row.text(9).flatMap(ReferralStage.init(rawValue:)) ?? .asked
+    createdAt = row.string(10)
+    updatedAt = row.string(11)
   }
 }

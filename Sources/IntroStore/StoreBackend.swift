@@ -21,4 +21,12 @@ public enum StoreBackend: Sendable {
     case .postgres(let store): try store.appliedMigrations()
     }
   }
+
+  /// The store, for making and sending batches.
+  public var batches: any BatchStore {
+    switch self {
+    case .sqlite(let store): store
+    case .postgres(let store): store
+    }
+  }
 }

@@ -42,6 +42,13 @@ struct GlobalOptions: ParsableArguments {
     }
   }
 
+  /// Opens the store `config` names on either backend, for a command that
+  /// works on both: the rep's SQLite file, or the team's PostgreSQL store.
+  func openAnyStore(_ config: IntroConfig) throws(CommandFailure) -> StoreBackend {
+    guard config.store.url != nil else { return .sqlite(try openStore(config)) }
+    return try storeCall { () throws(StoreError) in try StoreAccess.openBackend(config, environment) }
+  }
+
   /// Where `--debug` writes: standard error, one line at a time.
   var trace: SMTPTrace? {
     guard debug > 0 else { return nil }

@@ -28,9 +28,10 @@ struct Send: ParsableCommand {
       failures in a row stop the batch (exit 75, or 78 when the configuration is wrong) and \
       leave the rest untouched. One send runs per store file at a time.
 
-      On a team's PostgreSQL store ([store] url), --resume and --retry work, and several \
-      runs at once (on one host or many) share the batch, each message sent once; a lost \
-      connection stops the run with 75. A new batch is made on a SQLite file for now.
+      On a team's PostgreSQL store ([store] url) everything above works the same, and several \
+      runs at once (on one host or many) share a batch, each message sent once; two reps \
+      sending the same message the same day store it once; a lost connection stops the run \
+      with 75 and nothing is sent twice.
 
       Examples:
         intro send thank-you-intro --referral 12
@@ -132,15 +133,11 @@ struct Send: ParsableCommand {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
       let stored = resume != nil || retry
-      // A team's PostgreSQL store goes on with stored batches; a new batch is
-      // made on the rep's SQLite file (openStore says so for a team store).
-      let file = stored && config.store.url != nil ? nil : try global.openStore(config)
-      let store: any DeliveryStore
-      if let file { store = file } else { store = try teamStore(config) }
+      let store = try global.openAnyStore(config).batches
       let pipeline = stored ? nil : try makePipeline(config)
       let audience = pipeline == nil ? nil : try makeAudience()
       guard send else {
-        guard let pipeline, let audience, let file else {
+        guard let pipeline, let audience else {
           let ids = try storeCall { () throws(StoreError) in try storedMessages(store) }
           report(
             "\(ids.count) message\(ids.count == 1 ? "" : "s") would be sent\(resume.map { " from batch \($0)" } ?? ""); "
@@ -149,7 +146,7 @@ struct Send: ParsableCommand {
         }
         let start = (page - 1) * Self.pageSize
         let plan = try sendCall { () throws(SendError) in
-          try pipeline.dryRun(audience, store: file, page: start..<(start + Self.pageSize))
+          try pipeline.dryRun(audience, store: store, page: start..<(start + Self.pageSize))
         }
         return try showDryRun(plan, config: config)
       }
@@ -171,8 +168,8 @@ struct Send: ParsableCommand {
       let outcome = try sendCall { () throws(SendError) in
         try run.perform(
           select: { () throws(SendError) in
-            if let pipeline, let audience, let file {
-              return try select(pipeline.record(audience, store: file, command: commandLine))
+            if let pipeline, let audience {
+              return try select(pipeline.record(audience, store: store, command: commandLine))
             }
             let ids: [Int64]
             do throws(StoreError) { ids = try storedMessages(store) } catch { throw .store(error) }
@@ -224,17 +221,6 @@ struct Send: ParsableCommand {
   private func storedMessages(_ store: any DeliveryStore) throws(StoreError) -> [Int64] {
     if let resume { return try store.unsettledMessages(batchID: resume) }
     return try store.dueMessages(now: Date())
-  }
-
-  /// The team's PostgreSQL store of `[store] url`.
-  private func teamStore(_ config: IntroConfig) throws(CommandFailure) -> PostgresStore {
-    let backend = try storeCall { () throws(StoreError) in
-      try StoreAccess.openBackend(config, global.environment)
-    }
-    guard case .postgres(let team) = backend else {
-      throw CommandFailure(.configuration, "[store] url names no PostgreSQL store")
-    }
-    return team
   }
 
   private func summarize(_ summary: SendSummary) {

@@ -86,6 +86,53 @@ struct TeamSendCommandTests {
     }
   }
 
+  @Test func aNewBatchIsMadeOnTheTeamStoreAndTwoRunsOfItAtOnceSendEachMessageOnce() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    let batch = try SendFixture(
+      port: sink.port, rows: 100, smtpExtra: "parallel = 2", sendExtra: "messages_per_minute = 3000")
+    defer { batch.remove() }
+    let url = try server.newDatabase()
+    let database = String(url.split(separator: "/").last!.split(separator: "?").first!)
+    let configuration = batch.intro.home.file("config/intro/config.toml")
+    let text = try String(contentsOfFile: configuration, encoding: .utf8)
+    try (text + "\n[store]\nurl = \"\(url)\"\n").write(
+      toFile: configuration, atomically: true, encoding: .utf8)
+
+    let dryRun = try batch.intro.run(batch.sendArguments, extraEnvironment: server.clientEnvironment)
+    #expect(dryRun.status == 0, "\(dryRun.stderr)")
+    #expect(dryRun.stdout.contains("100 messages"), "\(dryRun.stdout)")
+    #expect(
+      try server.sql("SELECT count(*) FROM messages", database: database) == "0", "a dry run stores nothing")
+
+    // The same rep's cron on two machines: the same batch made twice at once.
+    let environment = batch.intro.environment.merging(server.clientEnvironment) { $1 }
+    let runs = try (0..<2).map { _ in
+      try ChildProcess(
+        TestFiles.introBinary, batch.sendArguments + ["--send", "--no-limit"], environment: environment)
+    }
+    defer { for run in runs { run.stop() } }
+    let statuses = runs.map { $0.waitForExit(seconds: 120) }
+    let again = try batch.intro.run(
+      batch.sendArguments + ["--send", "--no-limit"], extraEnvironment: server.clientEnvironment)
+
+    #expect(statuses.allSatisfy { $0 == 0 }, "\(statuses) \(runs.map { $0.standardError() })")
+    let received = Received(sink)
+    #expect(received.recipients.count == 100)
+    #expect(Set(received.recipients).count == 100, "nobody twice")
+    #expect(try states(database) == ["sent": 100])
+    #expect(again.status == 0)
+    #expect(again.stdout.contains("all 100 messages were sent"), "\(again.stdout)\(again.stderr)")
+    // One batch kept (the other run found every message stored), every row the rep's.
+    #expect(
+      try server.sql("SELECT count(*) || ' ' || min(rep) FROM batches", database: database)
+        == "1 dana@example.com")
+    #expect(
+      try server.sql("SELECT count(*) FROM messages WHERE rep = 'dana@example.com'", database: database)
+        == "100")
+    #expect(!FileManager.default.fileExists(atPath: batch.intro.home.file("data/intro/intro.sqlite")))
+  }
+
   @Test func killedFiftyTimesOnATeamStoreEveryRecipientGetsExactlyOneMessage() throws {
     let sink = try SMTPSink()
     defer { sink.stop() }

@@ -207,7 +207,7 @@ struct ResolvedAudience {
 extension Audience {
   /// Reads the members that live in the store (a contact, a referral, the
   /// clients); a CSV audience is only named, and streams later.
-  func resolve(store: Store, context: SendContext) throws(SendError) -> ResolvedAudience {
+  func resolve(store: any ClientDirectory, context: SendContext) throws(SendError) -> ResolvedAudience {
     switch self {
     case .contact(let who):
       let contact = try Self.findContact(who, in: store)
@@ -235,7 +235,7 @@ extension Audience {
             contactID: introducer.id, referralID: id, doNotContact: introducer.doNotContact)
         ]), context: context)
     case .clients(let filters):
-      let all = try storeStep { () throws(StoreError) in try store.contacts(clientsOnly: true) }
+      let all = try storeStep { () throws(StoreError) in try store.contacts(clientsOnly: true, search: nil) }
       let clients: [Contact]
       do throws(AudienceError) {
         try ContactFilter.checkCustomFields(filters, in: all)
@@ -295,7 +295,7 @@ extension Audience {
   }
 
   /// A contact by id or address.
-  static func findContact(_ who: String, in store: Store) throws(SendError) -> Contact {
+  static func findContact(_ who: String, in store: any ClientDirectory) throws(SendError) -> Contact {
     let found = try storeStep { () throws(StoreError) -> Contact? in
       if let id = Int64(who) { return try store.contact(id: id) }
       let key: String

@@ -66,7 +66,7 @@ public struct SendPipeline: Sendable {
   /// - Parameter page: which of the messages that would go to keep in `previews`
   ///   (by position among them); the rest are only counted, so a dry run of
   ///   100,000 recipients holds one page, not the batch.
-  public func dryRun(_ audience: Audience, store: Store, page: Range<Int> = 0..<50) throws(SendError)
+  public func dryRun(_ audience: Audience, store: any BatchStore, page: Range<Int> = 0..<50) throws(SendError)
     -> BatchPlan
   {
     var plan = BatchPlan()
@@ -100,7 +100,8 @@ public struct SendPipeline: Sendable {
 
   /// The members an ask may not go to yet (`[fatigue]`): a template with
   /// `Intro-Purpose: ask` to a client asked too recently.
-  private func fatigueIssues(_ members: ResolvedAudience, store: Store) throws(SendError) -> [PreflightIssue]
+  private func fatigueIssues(_ members: ResolvedAudience, store: any BatchStore) throws(SendError)
+    -> [PreflightIssue]
   {
     guard template.purpose == .ask, let members = members.storeMembers else { return [] }
     let guardian: FatigueGuard
@@ -125,12 +126,14 @@ public struct SendPipeline: Sendable {
   /// Renders, checks and stores every message of `audience` as a new batch;
   /// when any message has an issue, nothing is stored and `issues` says why.
   /// Call with the store's run lock held.
-  public func record(_ audience: Audience, store: Store, command: String) throws(SendError) -> BatchPlan {
+  public func record(_ audience: Audience, store: any BatchStore, command: String) throws(SendError)
+    -> BatchPlan
+  {
     var plan = BatchPlan()
     var earlier = Set<Int64>()
     let members = try audience.resolve(store: store, context: context)
     let tooSoon = try fatigueIssues(members, store: store)
-    let recorder: BatchRecorder?
+    let recorder: (any BatchRecording)?
     do {
       recorder = try store.recordBatch(
         template: templateName, command: command, audience: audience.description, now: date

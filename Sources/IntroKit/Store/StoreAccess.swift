@@ -26,7 +26,7 @@ public enum StoreAccess {
         .permissions,
         "\(command) does not work on a PostgreSQL store yet ([store] url = \(url)); this intro sets one "
           + "up (intro init), checks it (intro doctor), moves rows to and from it (intro store copy) and "
-          + "sends stored batches there (intro send --resume BATCH / --retry). Keep working on your "
+          + "makes and sends batches there (intro send). Keep working on your "
           + "SQLite file meanwhile: remove url from [store]")
     }
     return try Store(path: path(config, environment), busyTimeout: config.store.busyTimeout, waiting: waiting)

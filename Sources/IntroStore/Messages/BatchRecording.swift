@@ -1,8 +1,8 @@
 import Foundation
 internal import GRDB
 
-/// Adds a batch's messages inside the batch's one transaction.
-public final class BatchRecorder {
+/// Adds a batch's messages inside the batch's one transaction (SQLite).
+public final class BatchRecorder: BatchRecording {
   let db: Database
   private let stamp: String
   /// The new batch.
@@ -64,8 +64,8 @@ public final class BatchRecorder {
 }
 
 /// Answers a dry run's questions inside one read transaction, which never
-/// blocks a running send's writes.
-public final class BatchInspector {
+/// blocks a running send's writes (SQLite).
+public final class BatchInspector: BatchInspecting {
   private let db: Database
   private let suppressions: SuppressionList
 
@@ -89,16 +89,18 @@ public final class BatchInspector {
   }
 }
 
-extension Store {
-  /// Stores a batch and its messages in one durable transaction.
-  ///
-  /// `body` adds the messages through the recorder; when it returns false (the
-  /// preflight found errors) nothing is kept, not even the batch. A batch that
-  /// added no message of its own (every one already stored today) is not kept
-  /// either; its `messageIDs` still list the earlier messages to resume.
-  /// Errors thrown by `body` are rethrown as they are; the store's own are ``StoreError``.
+extension Store: BatchStore {
   public func recordBatch(
     template: String, command: String, audience: String, now: Date = Date(),
+    _ body: (any BatchRecording) throws -> Bool
+  ) throws -> (any BatchRecording)? {
+    try recordSQLiteBatch(template: template, command: command, audience: audience, now: now, body)
+  }
+
+  /// ``recordBatch(template:command:audience:now:_:)`` in one durable
+  /// transaction, with the recorder's database for what else goes in it.
+  func recordSQLiteBatch(
+    template: String, command: String, audience: String, now: Date,
     _ body: (BatchRecorder) throws -> Bool
   ) throws -> BatchRecorder? {
     let stamp = Timestamp.format(now)
@@ -130,7 +132,7 @@ extension Store {
 
   /// Runs `body` with an inspector in one read transaction (a dry run).
   /// Errors thrown by `body` are rethrown as they are.
-  public func inspect<T>(_ body: (BatchInspector) throws -> T) throws -> T {
+  public func inspect<T>(_ body: (any BatchInspecting) throws -> T) throws -> T {
     do {
       return try database.read { db in try body(try BatchInspector(db: db)) }
     } catch let error as DatabaseError {

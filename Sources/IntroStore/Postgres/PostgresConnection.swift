@@ -81,9 +81,23 @@ final class PostgresConnection {
 
   /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
   func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    do {
+      // Only the body's and the server's StoreErrors can come out.
+      return try transactionOrRollBack({ () throws(StoreError) -> T? in try body() })!
+    } catch {
+      throw error as! StoreError
+    }
+  }
+
+  /// Runs `body` in a transaction: committed when it returns a value, rolled
+  /// back when it returns nil or throws; the body's own errors are rethrown as they are.
+  func transactionOrRollBack<T>(_ body: () throws -> T?) throws -> T? {
     try execute("BEGIN")
     do {
-      let result = try body()
+      guard let result = try body() else {
+        try execute("ROLLBACK")
+        return nil
+      }
       try execute("COMMIT")
       return result
     } catch {

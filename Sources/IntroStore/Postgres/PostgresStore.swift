@@ -44,7 +44,9 @@ public final class PostgresStore: @unchecked Sendable {
   }
 
   /// Runs `body` on the connection, one caller at a time.
-  func withConnection<T>(_ body: (PostgresConnection) throws(StoreError) -> T) throws(StoreError) -> T {
+  func withConnection<T, Failure: Error>(_ body: (PostgresConnection) throws(Failure) -> T) throws(Failure)
+    -> T
+  {
     lock.lock()
     defer { lock.unlock() }
     return try body(connection)

@@ -66,126 +66,64 @@ public struct NewFiring: Sendable {
 }
 
 extension Store {
-  /// Referrals, clients and firings as one transaction sees them.
   public func reminderFacts() throws(StoreError) -> ReminderFacts {
     try read { db in
       var facts = ReminderFacts()
-      let referrals = try Row.fetchCursor(db, sql: Self.referralFactsSQL)
-      while let row = try referrals.next() {
-        facts.referrals.append(try Self.referralFacts(row))
-      }
-      let clients = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT c.id, c.sale_closed_on, c.created_at, c.do_not_contact,
-            max(coalesce(c.last_contact_at, ''),
-              coalesce((SELECT max(m.sent_at) FROM messages m WHERE m.contact_id = c.id AND m.state = 'sent'), ''))
-              AS last_contact
-          FROM contacts c WHERE c.is_client = 1
-          """)
+      let referrals = try Row.fetchCursor(db, sql: ReminderFacts.referralSQL)
+      while let row = try referrals.next() { facts.referrals.append(ReminderFacts.ReferralFacts(row: row)) }
       // Columns by position, in the SELECT's order: a name lookup per column
       // per row was a measurable part of a run over 100,000 referrals.
-      while let row = try clients.next() {
-        let last: String = row[4]
-        facts.clients.append(
-          ReminderFacts.ClientFacts(
-            id: row[0], saleClosedOn: row[1], lastContactAt: Timestamp.parse(last),
-            createdAt: Timestamp.parse(row[2]) ?? Date(timeIntervalSince1970: 0),
-            doNotContact: row[3]))
-      }
-      let fired = try Row.fetchCursor(db, sql: "SELECT rule, subject_key, occurrence FROM reminder_firings")
-      while let row = try fired.next() {
-        facts.fired.insert(FiringKey(rule: row[0], subject: row[1], occurrence: row[2]))
-      }
+      let clients = try Row.fetchCursor(db, sql: ReminderFacts.clientSQL(greatest: "max"))
+      while let row = try clients.next() { facts.clients.append(ReminderFacts.ClientFacts(row: row)) }
+      let fired = try Row.fetchCursor(db, sql: ReminderFacts.firingsSQL)
+      while let row = try fired.next() { facts.fired.insert(FiringKey(row: row)) }
       return facts
     }
   }
 
-  /// One referral's facts now, to check at send time that a reminder still applies.
   public func referralFacts(id: Int64) throws(StoreError) -> ReminderFacts.ReferralFacts? {
     try read { db in
-      try Row.fetchOne(db, sql: Self.referralFactsSQL + " WHERE r.id = ?", arguments: [id]).map(
-        Self.referralFacts)
+      try Row.fetchOne(db, sql: ReminderFacts.referralSQL + " WHERE r.id = ?", arguments: [id]).map(
+        ReminderFacts.ReferralFacts.init(row:))
     }
   }
 
-  /// A referral with the moment it entered its current stage (its last real move there).
-  private static let referralFactsSQL = """
-    SELECT r.id, r.introducer_id, r.prospect_id, r.stage, r.promised_by, r.created_at,
-      (SELECT max(c.changed_at) FROM referral_stage_changes c
-        WHERE c.referral_id = r.id AND c.to_stage = r.stage AND coalesce(c.from_stage, '') <> c.to_stage)
-        AS entered_at
-    FROM referrals r
-    """
-
-  /// A row of ``referralFactsSQL``, its columns by position.
-  private static func referralFacts(_ row: Row) throws -> ReminderFacts.ReferralFacts {
-    let stage = ReferralStage(rawValue: row[3]) ?? .asked
-    let entered = (row[6] as String?).flatMap(Timestamp.parse)
-    return ReminderFacts.ReferralFacts(
-      id: row[0], introducerID: row[1], prospectID: row[2], stage: stage, promisedBy: row[4],
-      stageEnteredAt: entered ?? Timestamp.parse(row[5]) ?? Date(timeIntervalSince1970: 0))
-  }
-
-  /// The firing that made message `id`, if a reminder made it.
   public func firing(messageID id: Int64) throws(StoreError) -> FiringKey? {
     try read { db in
-      try Row.fetchOne(
-        db, sql: "SELECT rule, subject_key, occurrence FROM reminder_firings WHERE message_id = ? LIMIT 1",
-        arguments: [id]
-      ).map { FiringKey(rule: $0[0], subject: $0[1], occurrence: $0[2]) }
+      try Row.fetchOne(db, sql: ReminderFacts.firingsSQL + " WHERE message_id = ? LIMIT 1", arguments: [id])
+        .map { FiringKey(row: $0) }
     }
   }
 
-  /// Records firings and their messages in one transaction, committed before
-  /// anything is sent: a firing already recorded (by an earlier or a
-  /// concurrent run) is skipped with its message, so each fires once. Rep
-  /// tasks are recorded only with the digest that lists them.
-  /// - Returns: the new messages' ids, in order, the digest last.
   public func recordFirings(
     _ firings: [NewFiring], tasks: [NewFiring], digest: NewFiring?, command: String, now: Date = Date()
   ) throws(StoreError) -> (messageIDs: [Int64], fired: [FiringKey]) {
-    var ids: [Int64] = []
-    var fired: [FiringKey] = []
     let stamp = Timestamp.format(now)
+    var recorded: (messageIDs: [Int64], fired: [FiringKey]) = ([], [])
     do {
-      _ = try recordBatch(template: "reminders", command: command, audience: "reminders due", now: now) {
+      _ = try recordSQLiteBatch(template: "reminders", command: command, audience: "reminders due", now: now)
+      {
         recorder in
-        func insert(_ firing: NewFiring, messageID: Int64?) throws -> Bool {
-          try recorder.db.execute(
-            sql: """
-              INSERT INTO reminder_firings (rule, subject_key, occurrence, fired_at, message_id, due_at, late)
-              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, subject_key, occurrence) DO NOTHING
-              """,
-            arguments: [
-              firing.key.rule, firing.key.subject, firing.key.occurrence, stamp, messageID,
-              Timestamp.format(firing.dueAt), firing.late,
-            ])
-          return recorder.db.changesCount == 1
-        }
-        for firing in firings {
-          guard try insert(firing, messageID: nil) else { continue }
-          fired.append(firing.key)
-          guard let message = firing.message else { continue }
-          try recorder.add(message)
-          let messageID = recorder.messageIDs[recorder.messageIDs.count - 1]
-          try recorder.db.execute(
-            sql:
-              "UPDATE reminder_firings SET message_id = ? WHERE rule = ? AND subject_key = ? AND occurrence = ?",
-            arguments: [messageID, firing.key.rule, firing.key.subject, firing.key.occurrence])
-          ids.append(messageID)
-        }
-        if let digest, let message = digest.message, !tasks.isEmpty, try insert(digest, messageID: nil) {
-          try recorder.add(message)
-          let messageID = recorder.messageIDs[recorder.messageIDs.count - 1]
-          try recorder.db.execute(
-            sql:
-              "UPDATE reminder_firings SET message_id = ? WHERE rule = ? AND subject_key = ? AND occurrence = ?",
-            arguments: [messageID, digest.key.rule, digest.key.subject, digest.key.occurrence])
-          fired.append(digest.key)
-          for task in tasks where try insert(task, messageID: messageID) { fired.append(task.key) }
-          ids.append(messageID)
-        }
+        recorded = try ReminderFacts.record(
+          firings, tasks: tasks, digest: digest, recorder: recorder,
+          insert: { firing, messageID in
+            try recorder.db.execute(
+              sql: """
+                INSERT INTO reminder_firings (rule, subject_key, occurrence, fired_at, message_id, due_at, late)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, subject_key, occurrence) DO NOTHING
+                """,
+              arguments: [
+                firing.key.rule, firing.key.subject, firing.key.occurrence, stamp, messageID,
+                Timestamp.format(firing.dueAt), firing.late,
+              ])
+            return recorder.db.changesCount == 1
+          },
+          link: { key, messageID in
+            try recorder.db.execute(
+              sql:
+                "UPDATE reminder_firings SET message_id = ? WHERE rule = ? AND subject_key = ? AND occurrence = ?",
+              arguments: [messageID, key.rule, key.subject, key.occurrence])
+          })
         return true
       }
     } catch let error as StoreError {
@@ -193,7 +131,7 @@ extension Store {
     } catch {
       throw storeError(error, doing: "recording reminders in \(path)")
     }
-    return (ids, fired)
+    return recorded
   }
 
   /// Reminder messages not yet sent (pending or deferred) with their firings,
