@@ -22,8 +22,8 @@ public enum StoreBackend: Sendable {
     }
   }
 
-  /// The store, for making and sending batches.
-  public var batches: any BatchStore {
+  /// The store, for making and sending batches and reminders.
+  public var reminders: any ReminderStore {
     switch self {
     case .sqlite(let store): store
     case .postgres(let store): store

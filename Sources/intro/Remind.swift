@@ -29,16 +29,16 @@ struct ClockOptions: ParsableArguments {
 /// Opens what reminders need: the configuration, the store, the templates, the engine.
 struct ReminderSetup {
   let config: IntroConfig
-  let store: Store
+  let store: any ReminderStore
   let engine: ReminderEngine
 
   init(_ global: GlobalOptions, _ choice: TemplateOptions) throws(CommandFailure) {
     let config = try global.loadConfig()
-    let store = try global.openStore(config)
+    let store = try global.openAnyStore(config).reminders
     self.config = config
     self.store = store
     let library = try choice.library(config, global.environment)
-    let paused = try storeCall { () throws(StoreError) in try store.setting(pauseSetting) }
+    let paused = try storeCall { () throws(StoreError) in try store.setting(store.pauseSetting) }
     do {
       engine = try ReminderEngine(config: config, library: library, pausedUntil: paused)
     } catch {
@@ -46,8 +46,6 @@ struct ReminderSetup {
     }
   }
 }
-
-let pauseSetting = "paused_until"
 
 /// A UTC instant as `2026-12-07T09:30:00Z`.
 func iso8601(_ date: Date) -> String { Timestamp.format(date) }
@@ -155,6 +153,11 @@ struct Remind: ParsableCommand {
       digest email to you. Just before each message goes, intro checks it still applies: a \
       nudge for an introduction that has happened is cancelled. Deferred reminder messages are \
       retried by the same run.
+
+      On a team's PostgreSQL store ([store] url) each rep's remind works on the referrals that \
+      rep owns (and those nobody owns); clients are the team's, so a client's check-in goes once, \
+      from whichever rep's run finds it first. Runs on several hosts at once fire and send each \
+      reminder once. 'intro pause' pauses only your own reminders there.
 
       Made for cron: one summary line with counts and nothing personal; exit 0 when everything \
       went, 75 when something waits (deferred, relay down, another run holds the lock), 65 when \
@@ -284,8 +287,8 @@ struct Pause: ParsableCommand {
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
-      let store = try global.openStore(try global.loadConfig())
-      try storeCall { () throws(StoreError) in try store.setSetting(pauseSetting, to: until) }
+      let store = try global.openAnyStore(try global.loadConfig()).reminders
+      try storeCall { () throws(StoreError) in try store.setSetting(store.pauseSetting, to: until) }
       print("reminders are paused until \(until)")
       return .ok
     }
@@ -300,8 +303,8 @@ struct Resume: ParsableCommand {
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
-      let store = try global.openStore(try global.loadConfig())
-      try storeCall { () throws(StoreError) in try store.setSetting(pauseSetting, to: nil) }
+      let store = try global.openAnyStore(try global.loadConfig()).reminders
+      try storeCall { () throws(StoreError) in try store.setSetting(store.pauseSetting, to: nil) }
       print("reminders are on")
       return .ok
     }

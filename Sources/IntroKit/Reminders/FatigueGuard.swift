@@ -30,7 +30,8 @@ public struct FatigueGuard: Sendable {
   /// ``nextAskAllowed(_:now:store:excluding:)`` for many clients in one read:
   /// the clients of `contactIDs` that may not be asked now, each with the
   /// local date from which they may.
-  public func nextAskAllowed(for contactIDs: Set<Int64>, now: Date, store: Store) throws(StoreError)
+  public func nextAskAllowed(for contactIDs: Set<Int64>, now: Date, store: any ReminderStore)
+    throws(StoreError)
     -> [Int64: String]
   {
     let since = calendar.adding(days: -settings.periodDays, to: now)

@@ -55,7 +55,7 @@ public struct ReminderPlanner: Sendable {
 
   /// Everything due at `now` that has not fired, oldest first; held ones say why.
   /// - Parameter isAsk: whether a rule's template asks for an introduction.
-  public func due(_ facts: ReminderFacts, now: Date, store: Store, isAsk: (ReminderRule) -> Bool)
+  public func due(_ facts: ReminderFacts, now: Date, store: any ReminderStore, isAsk: (ReminderRule) -> Bool)
     throws(StoreError) -> [DueReminder]
   {
     var found: [DueReminder] = []

@@ -50,11 +50,11 @@ public struct ReminderEngine: Sendable {
   }
 
   /// What is due at `now`, and what is held.
-  public func plan(_ store: Store, now: Date) throws(StoreError) -> ReminderPlan {
+  public func plan(_ store: any ReminderStore, now: Date) throws(StoreError) -> ReminderPlan {
     let facts = try store.reminderFacts()
     var due = try planner.due(facts, now: now, store: store, isAsk: isAsk)
     let digestKey = FiringKey(
-      rule: Self.digestRule, subject: "rep", occurrence: planner.calendar.localDate(now))
+      rule: Self.digestRule, subject: store.digestSubject, occurrence: planner.calendar.localDate(now))
     if facts.fired.contains(digestKey) {
       for index in due.indices where due[index].rule.recipient == .rep && due[index].hold == nil {
         due[index].hold = .nextDigest
@@ -65,7 +65,9 @@ public struct ReminderEngine: Sendable {
 
   /// Records every due, unheld reminder with its message (one transaction),
   /// and lists every reminder message to deliver. Call with the run lock held.
-  public func fire(_ store: Store, now: Date, command: String) throws(StoreError) -> ReminderFiring {
+  public func fire(_ store: any ReminderStore, now: Date, command: String) throws(StoreError)
+    -> ReminderFiring
+  {
     try cancelStale(store, now: now)
     let plan = try plan(store, now: now)
     var firings: [NewFiring] = []
@@ -90,7 +92,8 @@ public struct ReminderEngine: Sendable {
     }
     var digest: NewFiring?
     if !tasks.isEmpty {
-      let key = FiringKey(rule: Self.digestRule, subject: "rep", occurrence: planner.calendar.localDate(now))
+      let key = FiringKey(
+        rule: Self.digestRule, subject: store.digestSubject, occurrence: planner.calendar.localDate(now))
       switch digestMessage(taskItems, context: context, key: key, now: now, random: &random) {
       case .success(let record): digest = NewFiring(key: key, dueAt: now, late: false, message: record)
       case .failure(let failure): problems += failure.issues
@@ -109,7 +112,7 @@ public struct ReminderEngine: Sendable {
 
   /// Cancels the unsent reminder messages whose referral moved on since they
   /// fired (a deferred nudge for an introduction that has happened since).
-  private func cancelStale(_ store: Store, now: Date) throws(StoreError) {
+  private func cancelStale(_ store: any ReminderStore, now: Date) throws(StoreError) {
     let rules = Dictionary(config.reminders.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     var notes: [(messageID: Int64, note: String)] = []
     for (id, key) in try store.unsentReminders() {
@@ -125,7 +128,7 @@ public struct ReminderEngine: Sendable {
 
   /// The send-time check: a reminder whose referral moved on, or an ask the
   /// fatigue guard holds, does not go.
-  public func veto(_ store: Store, now: Date) -> SendVeto {
+  public func veto(_ store: any ReminderStore, now: Date) -> SendVeto {
     let rules = Dictionary(config.reminders.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     let fatigue = planner.fatigue.veto(store, now: now)
     return SendVeto { message throws(StoreError) in
@@ -144,7 +147,8 @@ public struct ReminderEngine: Sendable {
 
   /// A client reminder's message, made as `intro send` makes one, keyed by its firing.
   private func message(
-    for item: DueReminder, store: Store, context: SendContext, now: Date, random: inout BufferedRandom
+    for item: DueReminder, store: any ReminderStore, context: SendContext, now: Date,
+    random: inout BufferedRandom
   ) throws(StoreError) -> Result<NewMessage, PreflightFailure> {
     let source = "reminder \(item.rule.name) for \(item.key.subject)"
     guard let name = item.rule.template, let entry = library.entry(named: name) else {
@@ -175,7 +179,7 @@ public struct ReminderEngine: Sendable {
   }
 
   /// The rep's task as a digest line: who, what, when, and a line to use.
-  private func task(_ item: DueReminder, store: Store) throws(StoreError) -> TemplateValue {
+  private func task(_ item: DueReminder, store: any ReminderStore) throws(StoreError) -> TemplateValue {
     let who = try store.contact(id: item.contactID)
     let name = who?.displayName ?? "a contact"
     var prospect: String?
