@@ -50,28 +50,25 @@ public struct ContactInput: Sendable, Equatable {
   }
 }
 
-extension Store {
+/// What a rep records about people, on either backend (the client list is
+/// the team's on a shared store).
+public protocol ContactStore: ClientDirectory {
   /// Adds a contact; an address already in the store is an error that says so.
+  /// A forgotten or suppressed address comes back do-not-contact.
+  func addContact(_ input: ContactInput, now: Date) throws(StoreError) -> Contact
+  /// Records a touch and moves the contact's last contact time.
+  func addTouch(contactID: Int64, kind: Touch.Kind, note: String, at date: Date) throws(StoreError) -> Touch
+  /// A contact's touches, oldest first.
+  func touches(contactID: Int64) throws(StoreError) -> [Touch]
+  /// Marks `normalizedEmail` do-not-contact (the contact too, if there is one).
+  func suppress(normalizedEmail: String, reason: SuppressionReason, now: Date) throws(StoreError)
+  /// Whether `normalizedEmail` must never be emailed.
+  func isSuppressed(normalizedEmail: String) throws(StoreError) -> Bool
+}
+
+extension Store: ContactStore {
   public func addContact(_ input: ContactInput, now: Date = Date()) throws(StoreError) -> Contact {
-    if let satisfaction = input.satisfaction, !(1...10).contains(satisfaction) {
-      throw StoreError(.invalidInput, "satisfaction must be 1 to 10")
-    }
-    let stamp = Timestamp.format(now)
-    return try write { db in
-      if try Int.fetchOne(
-        db, sql: "SELECT 1 FROM contacts WHERE email_normalized = ?", arguments: [input.normalizedEmail])
-        != nil
-      {
-        throw StoreError(
-          .invalidInput, "a contact with this email address is already in the store; see 'intro contact show'"
-        )
-      }
-      // A forgotten or suppressed address comes back do-not-contact.
-      try Self.insertContact(
-        db, input, customFields: "{}", suppressed: try Self.isSuppressed(db, input.normalizedEmail),
-        stamp: stamp)
-      return try Self.fetchContact(db, id: db.lastInsertedRowID)
-    }
+    try session { try ContactRecords.add(input, now: now, $0) }
   }
 
   /// The contact with this normalised address, if any.
@@ -127,19 +124,8 @@ extension Store {
   static func insertContact(
     _ db: Database, _ input: ContactInput, customFields: String, suppressed: Bool, stamp: String
   ) throws {
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
-          custom_fields, is_client, client_since, satisfaction, sale_closed_on, is_prospect, do_not_contact,
-          created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
-      input.title,
-      input.phone, input.notes, customFields, input.isClient, input.clientSince, input.satisfaction,
-      input.saleClosedOn, input.isProspect, suppressed, stamp, stamp,
-    ])
+    _ = try ContactRecords.insert(
+      input, customFields: customFields, suppressed: suppressed, stamp: stamp, SQLiteSession(db: db))
   }
 
   static func fetchContact(_ db: Database, id: Int64) throws -> Contact {
@@ -150,6 +136,106 @@ extension Store {
       throw StoreError(.notFound, "no contact with id \(id)")
     }
     return Contact(row: row)
+  }
+}
+
+/// Contacts, touches and suppressions written the same way on both backends.
+enum ContactRecords {
+  static func add(_ input: ContactInput, now: Date, _ sql: any SQLSession) throws -> Contact {
+    if let satisfaction = input.satisfaction, !(1...10).contains(satisfaction) {
+      throw StoreError(.invalidInput, "satisfaction must be 1 to 10")
+    }
+    let stamp = Timestamp.format(now)
+    if try sql.row("SELECT 1 FROM contacts WHERE email_normalized = ?", [input.normalizedEmail]) != nil {
+      throw StoreError(
+        .invalidInput, "a contact with this email address is already in the store; see 'intro contact show'")
+    }
+    let id = try insert(
+      input, customFields: "{}", suppressed: try isSuppressed(input.normalizedEmail, sql), stamp: stamp, sql)
+    guard let row = try sql.row("SELECT \(Contact.columns) FROM contacts WHERE id = ?", [id]) else {
+      throw StoreError(.notFound, "no contact with id \(id)")
+    }
+    return Contact(row: row)
+  }
+
+  static func insert(
+    _ input: ContactInput, customFields: String, suppressed: Bool, stamp: String, _ sql: any SQLSession
+  ) throws -> Int64 {
+    try sql.insert(
+      """
+      INSERT INTO contacts (email, email_normalized, name, first_name, last_name, company, title, phone, notes,
+        custom_fields, is_client, client_since, satisfaction, sale_closed_on, is_prospect, do_not_contact,
+        created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        input.email, input.normalizedEmail, input.name, input.firstName, input.lastName, input.company,
+        input.title, input.phone, input.notes, customFields, input.isClient, input.clientSince,
+        input.satisfaction, input.saleClosedOn, input.isProspect, suppressed, stamp, stamp,
+      ] as [any SQLBindable])
+  }
+
+  static func addTouch(
+    contactID: Int64, kind: Touch.Kind, note: String, at date: Date, rep: String?, _ sql: any SQLSession
+  ) throws -> Touch {
+    guard !note.allSatisfy(\.isWhitespace) else { throw StoreError(.invalidInput, "the note is empty") }
+    let stamp = Timestamp.format(date)
+    guard try sql.row("SELECT 1 FROM contacts WHERE id = ?", [contactID]) != nil else {
+      throw StoreError(.notFound, "no contact with id \(contactID)")
+    }
+    let id = try sql.insert(
+      "INSERT INTO touches (contact_id, kind, note, happened_at, rep) VALUES (?, ?, ?, ?, ?)",
+      [contactID, kind.rawValue, note, stamp, rep] as [any SQLBindable])
+    try sql.execute(
+      "UPDATE contacts SET last_contact_at = \(sql.dialect.greatest)(coalesce(last_contact_at, ''), ?), "
+        + "updated_at = ? WHERE id = ?", [stamp, stamp, contactID])
+    return Touch(id: id, contactID: contactID, kind: kind, note: note, happenedAt: stamp)
+  }
+
+  static func touches(contactID: Int64, _ sql: any SQLSession) throws -> [Touch] {
+    try sql.rows(
+      "SELECT id, contact_id, kind, note, happened_at FROM touches WHERE contact_id = ? ORDER BY happened_at, id",
+      [contactID]
+    ).map { row in
+      Touch(
+        id: row.integer(0) ?? 0, contactID: row.integer(1) ?? 0,
+        kind: row.text(2).flatMap(Touch.Kind.init(rawValue:)) ?? .note, note: row.string(3),
+        happenedAt: row.string(4))
+    }
+  }
+
+  static func suppress(normalizedEmail: String, reason: SuppressionReason, now: Date, _ sql: any SQLSession)
+    throws
+  {
+    let stamp = Timestamp.format(now)
+    let hash = try addressHash(normalizedEmail, sql)
+    try sql.execute(
+      "INSERT INTO suppressions (address_hash, reason, created_at) VALUES (?, ?, ?) "
+        + "ON CONFLICT (address_hash) DO NOTHING", [hash, reason.rawValue, stamp])
+    try sql.execute(
+      "UPDATE contacts SET do_not_contact = 1, updated_at = ? WHERE email_normalized = ?",
+      [stamp, normalizedEmail])
+  }
+
+  static func isSuppressed(_ normalizedEmail: String, _ sql: any SQLSession) throws -> Bool {
+    guard let key = try sql.row("SELECT value FROM store_settings WHERE name = 'suppression_key'")?.text(0)
+    else {
+      return false
+    }
+    let hash = SHA256.hex(SHA256.hmac(key: Array(key.utf8), message: Array(normalizedEmail.utf8)))
+    return try sql.row("SELECT 1 FROM suppressions WHERE address_hash = ?", [hash]) != nil
+  }
+
+  /// HMAC-SHA-256 of the address with this store's own random key, made on
+  /// first use (once, however many reps suppress someone at the same moment).
+  static func addressHash(_ normalizedEmail: String, _ sql: any SQLSession) throws -> String {
+    var generator = SystemRandomNumberGenerator()
+    let fresh = SHA256.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    try sql.execute(
+      "INSERT INTO store_settings (name, value) VALUES ('suppression_key', ?) ON CONFLICT (name) DO NOTHING",
+      [fresh])
+    let key = try sql.row("SELECT value FROM store_settings WHERE name = 'suppression_key'")?.text(0) ?? fresh
+    return SHA256.hex(SHA256.hmac(key: Array(key.utf8), message: Array(normalizedEmail.utf8)))
   }
 }
 

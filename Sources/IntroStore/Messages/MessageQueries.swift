@@ -82,114 +82,148 @@ extension Store {
     }
   }
 
-  /// Messages with their attempts, newest first, as `intro log` shows them.
   public func messages(_ filter: MessageFilter) throws(StoreError) -> [LoggedMessage] {
-    try read { db in
-      // Every column but the body: a log of thousands of messages reads no message text.
-      var sql = """
-        SELECT id, batch_id, recipient, message_id, template, referral_id, subject, state, attempt_count,
-          next_attempt_at, last_error, created_at, updated_at
-        FROM messages WHERE 1
-        """
-      var arguments: StatementArguments = []
-      if let since = filter.since {
-        sql += " AND updated_at >= ?"
-        arguments += [Timestamp.format(since)]
-      }
-      if !filter.states.isEmpty {
-        sql += " AND state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))"
-        arguments += StatementArguments(filter.states.map(\.rawValue))
-      }
-      if let key = filter.recipientKey {
-        sql += " AND (recipient_key = ? OR lower(recipient) = ?)"
-        arguments += [key, key]
-      }
-      if let batch = filter.batchID {
-        sql += " AND batch_id = ?"
-        arguments += [batch]
-      }
-      if !filter.ids.isEmpty {
-        sql += " AND id IN (\(filter.ids.map { _ in "?" }.joined(separator: ", ")))"
-        arguments += StatementArguments(filter.ids)
-      }
-      sql += " ORDER BY id DESC"
-      if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
-      let attempts = try db.cachedStatement(
-        sql: "SELECT * FROM delivery_attempts WHERE message_id = ? ORDER BY id")
-      return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-        let id: Int64 = row["id"]
-        return LoggedMessage(
-          id: id, batchID: row["batch_id"], recipient: row["recipient"], messageID: row["message_id"],
-          template: row["template"], referralID: row["referral_id"], subject: row["subject"],
-          state: MessageState(rawValue: row["state"]) ?? .pending, attemptCount: row["attempt_count"] ?? 0,
-          nextAttemptAt: (row["next_attempt_at"] as String?).flatMap(Timestamp.parse),
-          lastError: row["last_error"],
-          createdAt: Timestamp.parse(row["created_at"]) ?? .distantPast,
-          updatedAt: Timestamp.parse(row["updated_at"]) ?? .distantPast,
-          attempts: try Row.fetchAll(attempts, arguments: [id]).map { attempt in
-            AttemptRecord(
-              startedAt: Timestamp.parse(attempt["started_at"]) ?? .distantPast,
-              finishedAt: (attempt["finished_at"] as String?).flatMap(Timestamp.parse),
-              outcome: attempt["outcome"] ?? "", stage: attempt["stage"], smtpCode: attempt["smtp_code"],
-              smtpText: attempt["smtp_text"], detail: attempt["detail"], bootID: attempt["boot_id"])
-          })
-      }
+    try session(writing: false) { try MessageRecords.messages(filter, $0) }
+  }
+
+  public func message(reference: String) throws(StoreError) -> LoggedMessage? {
+    try session(writing: false) { try MessageRecords.message(reference: reference, $0) }
+  }
+
+  public func resolve(messageID id: Int64, sent: Bool, now: Date = Date()) throws(StoreError) -> MessageState
+  {
+    try write(durable: true) { db in
+      try MessageRecords.resolve(id, sent: sent, now: now, SQLiteSession(db: db)) { try Self.apply($0, db) }
     }
   }
 
-  /// The message with this row id or Message-ID (with or without angle brackets).
-  public func message(reference: String) throws(StoreError) -> LoggedMessage? {
-    let trimmed = reference.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
-    let id: Int64? = try read { db in
-      if let number = Int64(trimmed),
-        try Int.fetchOne(db, sql: "SELECT 1 FROM messages WHERE id = ?", arguments: [number]) != nil
-      {
-        return number
+  public func resolveUncertain(batchID: Int64, sent: Bool, now: Date = Date()) throws(StoreError) -> [Int64] {
+    try write(durable: true) { db in
+      try MessageRecords.resolveUncertain(batchID: batchID, sent: sent, now: now, SQLiteSession(db: db)) {
+        try Self.apply($0, db)
       }
-      return try Int64.fetchOne(db, sql: "SELECT id FROM messages WHERE message_id = ?", arguments: [trimmed])
+    }
+  }
+}
+
+/// What `intro log` and `intro resolve` need of a store, on either backend.
+public protocol MessageLog: AnyObject, Sendable {
+  /// Messages with their attempts, newest first, as `intro log` shows them.
+  func messages(_ filter: MessageFilter) throws(StoreError) -> [LoggedMessage]
+  /// The message with this row id or Message-ID (with or without angle brackets).
+  func message(reference: String) throws(StoreError) -> LoggedMessage?
+  /// Settles an `uncertain` message: the rep checked that it arrived (`sent`),
+  /// or asks for it to go again with its Message-ID unchanged (`deferred`, due now).
+  func resolve(messageID id: Int64, sent: Bool, now: Date) throws(StoreError) -> MessageState
+  /// Settles every uncertain message of batch `batchID` at once, as after a
+  /// power loss mid-batch; returns their ids (none when nothing was uncertain).
+  func resolveUncertain(batchID: Int64, sent: Bool, now: Date) throws(StoreError) -> [Int64]
+}
+
+extension Store: MessageLog {}
+
+/// The log's reads and the settling of uncertain messages, the same on both
+/// backends; `apply` records a step as the backend's delivery log does.
+enum MessageRecords {
+  static func messages(_ filter: MessageFilter, _ sql: any SQLSession) throws -> [LoggedMessage] {
+    // Every column but the body: a log of thousands of messages reads no message text.
+    var query = """
+      SELECT id, batch_id, recipient, message_id, template, referral_id, subject, state, attempt_count,
+        next_attempt_at, last_error, created_at, updated_at
+      FROM messages WHERE 1 = 1
+      """
+    var arguments: [any SQLBindable] = []
+    if let since = filter.since {
+      query += " AND updated_at >= ?"
+      arguments.append(Timestamp.format(since))
+    }
+    if !filter.states.isEmpty {
+      query += " AND state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))"
+      arguments += filter.states.map(\.rawValue)
+    }
+    if let key = filter.recipientKey {
+      query += " AND (recipient_key = ? OR lower(recipient) = ?)"
+      arguments += [key, key]
+    }
+    if let batch = filter.batchID {
+      query += " AND batch_id = ?"
+      arguments.append(batch)
+    }
+    if !filter.ids.isEmpty {
+      query += " AND id IN (\(filter.ids.map { _ in "?" }.joined(separator: ", ")))"
+      arguments += filter.ids
+    }
+    query += " ORDER BY id DESC"
+    if let limit = filter.limit { query += " LIMIT \(max(0, limit))" }
+    return try sql.rows(query, arguments).map { row in
+      let id = row.integer(0) ?? 0
+      return LoggedMessage(
+        id: id, batchID: row.integer(1), recipient: row.string(2), messageID: row.string(3),
+        template: row.text(4), referralID: row.integer(5), subject: row.text(6),
+        state: row.text(7).flatMap(MessageState.init(rawValue:)) ?? .pending,
+        attemptCount: Int(row.integer(8) ?? 0), nextAttemptAt: row.text(9).flatMap(Timestamp.parse),
+        lastError: row.text(10), createdAt: Timestamp.parse(row.string(11)) ?? .distantPast,
+        updatedAt: Timestamp.parse(row.string(12)) ?? .distantPast,
+        attempts: try sql.rows(
+          """
+          SELECT started_at, finished_at, outcome, stage, smtp_code, smtp_text, detail, boot_id
+          FROM delivery_attempts WHERE message_id = ? ORDER BY id
+          """, [id]
+        ).map { attempt in
+          AttemptRecord(
+            startedAt: Timestamp.parse(attempt.string(0)) ?? .distantPast,
+            finishedAt: attempt.text(1).flatMap(Timestamp.parse), outcome: attempt.string(2),
+            stage: attempt.text(3), smtpCode: attempt.integer(4).map(Int.init), smtpText: attempt.text(5),
+            detail: attempt.text(6), bootID: attempt.text(7))
+        })
+    }
+  }
+
+  static func message(reference: String, _ sql: any SQLSession) throws -> LoggedMessage? {
+    let trimmed = reference.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
+    var id: Int64?
+    if let number = Int64(trimmed), try sql.row("SELECT 1 FROM messages WHERE id = ?", [number]) != nil {
+      id = number
+    } else {
+      id = try sql.row("SELECT id FROM messages WHERE message_id = ?", [trimmed])?.integer(0)
     }
     guard let id else { return nil }
     var filter = MessageFilter()
     filter.ids = [id]
-    return try messages(filter).first
+    return try messages(filter, sql).first
   }
 
-  /// Settles an `uncertain` message: the rep checked that it arrived (`sent`),
-  /// or asks for it to go again with its Message-ID unchanged (`deferred`, due now).
-  public func resolve(messageID id: Int64, sent: Bool, now: Date = Date()) throws(StoreError) -> MessageState
-  {
-    try write(durable: true) { db in
-      guard
-        let state = try String.fetchOne(db, sql: "SELECT state FROM messages WHERE id = ?", arguments: [id])
-      else { throw StoreError(.notFound, "there is no message \(id); see 'intro log'") }
-      guard state == MessageState.uncertain.rawValue else {
-        throw StoreError(
-          .invalidInput, "message \(id) is \(state), not uncertain; only an uncertain message needs resolving"
-        )
-      }
-      return try Self.settleUncertain(id, sent: sent, now: now, db)
+  static func resolve(
+    _ id: Int64, sent: Bool, now: Date, _ sql: any SQLSession, apply: (DeliveryUpdate) throws -> Void
+  ) throws -> MessageState {
+    guard let state = try sql.row("SELECT state FROM messages WHERE id = ?", [id])?.text(0) else {
+      throw StoreError(.notFound, "there is no message \(id); see 'intro log'")
     }
+    guard state == MessageState.uncertain.rawValue else {
+      throw StoreError(
+        .invalidInput, "message \(id) is \(state), not uncertain; only an uncertain message needs resolving")
+    }
+    return try settleUncertain(id, sent: sent, now: now, apply: apply)
   }
 
-  /// Settles every uncertain message of batch `batchID` at once, as after a
-  /// power loss mid-batch; returns their ids (none when nothing was uncertain).
-  public func resolveUncertain(batchID: Int64, sent: Bool, now: Date = Date()) throws(StoreError) -> [Int64] {
-    try write(durable: true) { db in
-      guard try Int.fetchOne(db, sql: "SELECT 1 FROM batches WHERE id = ?", arguments: [batchID]) != nil
-      else {
-        throw StoreError(.notFound, "there is no batch \(batchID); see 'intro log'")
-      }
-      let ids = try Int64.fetchAll(
-        db, sql: "SELECT id FROM messages WHERE batch_id = ? AND state = 'uncertain' ORDER BY id",
-        arguments: [batchID])
-      for id in ids { _ = try Self.settleUncertain(id, sent: sent, now: now, db) }
-      return ids
+  static func resolveUncertain(
+    batchID: Int64, sent: Bool, now: Date, _ sql: any SQLSession, apply: (DeliveryUpdate) throws -> Void
+  ) throws -> [Int64] {
+    guard try sql.row("SELECT 1 FROM batches WHERE id = ?", [batchID]) != nil else {
+      throw StoreError(.notFound, "there is no batch \(batchID); see 'intro log'")
     }
+    let ids = try sql.rows(
+      "SELECT id FROM messages WHERE batch_id = ? AND state = 'uncertain' ORDER BY id", [batchID]
+    ).compactMap { $0.integer(0) }
+    for id in ids { _ = try settleUncertain(id, sent: sent, now: now, apply: apply) }
+    return ids
   }
 
   /// Marks an uncertain message sent, or queues it again with its Message-ID, with an attempt saying so.
-  private static func settleUncertain(_ id: Int64, sent: Bool, now: Date, _ db: Database) throws
-    -> MessageState
+  private static func settleUncertain(
+    _ id: Int64, sent: Bool, now: Date, apply: (DeliveryUpdate) throws -> Void
+  )
+    throws -> MessageState
   {
     let newState: MessageState = sent ? .sent : .deferred
     let attempt = AttemptRecord(
@@ -199,8 +233,7 @@ extension Store {
     try apply(
       .finished(
         id: id, state: newState, attempt: attempt, nextAttemptAt: sent ? nil : now, note: attempt.detail,
-        charged: false),
-      db)
+        charged: false))
     return newState
   }
 }

@@ -34,13 +34,6 @@ extension PostgresStore: ClientDirectory {
       parameters)
   }
 
-  public func referral(id: Int64) throws(StoreError) -> Referral? {
-    try withConnection { connection throws(StoreError) in
-      try connection.execute("SELECT \(Referral.columns) FROM referrals WHERE id = $1", [id]).rows.first
-        .map(Referral.init(row:))
-    }
-  }
-
   private func contacts(where condition: String, _ parameters: [any SQLBindable]) throws(StoreError)
     -> [Contact]
   {

@@ -17,19 +17,11 @@ public struct ForgetReport: Sendable, Equatable {
 }
 
 extension Store {
-  /// Marks `normalizedEmail` do-not-contact (the contact too, if there is one).
   public func suppress(normalizedEmail: String, reason: SuppressionReason = .doNotContact, now: Date = Date())
     throws(StoreError)
   {
-    let stamp = Timestamp.format(now)
-    try write { db in
-      let hash = try Self.addressHash(db, normalizedEmail)
-      try db.execute(
-        sql: "INSERT OR IGNORE INTO suppressions (address_hash, reason, created_at) VALUES (?, ?, ?)",
-        arguments: [hash, reason.rawValue, stamp])
-      try db.execute(
-        sql: "UPDATE contacts SET do_not_contact = 1, updated_at = ? WHERE email_normalized = ?",
-        arguments: [stamp, normalizedEmail])
+    try session {
+      try ContactRecords.suppress(normalizedEmail: normalizedEmail, reason: reason, now: now, $0)
     }
     try optOuts.raise()
   }
@@ -122,17 +114,8 @@ extension Store {
     try SuppressionList(db).contains(normalizedEmail, db)
   }
 
-  /// HMAC-SHA-256 of the address with this store's own random key (made on first use).
   static func addressHash(_ db: Database, _ normalizedEmail: String) throws -> String {
-    var key = try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE name = 'suppression_key'")
-    if key == nil {
-      var generator = SystemRandomNumberGenerator()
-      let fresh = SHA256.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
-      try db.execute(
-        sql: "INSERT INTO store_settings (name, value) VALUES ('suppression_key', ?)", arguments: [fresh])
-      key = fresh
-    }
-    return SHA256.hex(SHA256.hmac(key: Array((key ?? "").utf8), message: Array(normalizedEmail.utf8)))
+    try ContactRecords.addressHash(normalizedEmail, SQLiteSession(db: db))
   }
 }
 
