@@ -64,6 +64,15 @@ public protocol ContactStore: ClientDirectory {
   func suppress(normalizedEmail: String, reason: SuppressionReason, now: Date) throws(StoreError)
   /// Whether `normalizedEmail` must never be emailed.
   func isSuppressed(normalizedEmail: String) throws(StoreError) -> Bool
+  /// Erases a person everywhere (contact, referrals, touches, messages and
+  /// their bodies, their address in batches); only a keyed hash stays, so
+  /// they stay suppressed.
+  func forget(normalizedEmail: String, now: Date) throws(StoreError) -> ForgetReport
+  /// Changes the fields `input` sets on the contact with its normalised address.
+  func editContact(_ input: ContactInput, now: Date) throws(StoreError) -> ImportOutcome
+  /// Runs `body` in one write transaction: everything it does lands, or, if it
+  /// throws, nothing does. `body`'s own error is rethrown unchanged.
+  func importContacts(now: Date, _ body: (ContactImporter) throws -> Void) throws
 }
 
 extension Store: ContactStore {
@@ -215,6 +224,59 @@ enum ContactRecords {
     try sql.execute(
       "UPDATE contacts SET do_not_contact = 1, updated_at = ? WHERE email_normalized = ?",
       [stamp, normalizedEmail])
+  }
+
+  /// Erases a person's rows everywhere and keeps only the keyed hash of their
+  /// address in `suppressions`, so a later import of it is still suppressed.
+  static func forget(normalizedEmail: String, now: Date, _ sql: any SQLSession) throws -> ForgetReport {
+    var report = ForgetReport()
+    let ids = try sql.rows("SELECT id FROM contacts WHERE email_normalized = ?", [normalizedEmail])
+      .compactMap { $0.integer(0) }
+    func count(_ query: String, _ arguments: [any SQLBindable]) throws -> Int {
+      Int(try sql.row(query, arguments)?.integer(0) ?? 0)
+    }
+    for id in ids {
+      report.referrals += try count(
+        "SELECT count(*) FROM referrals WHERE introducer_id = ? OR prospect_id = ?", [id, id])
+      report.messages += try count("SELECT count(*) FROM messages WHERE contact_id = ?", [id])
+      try sql.execute("DELETE FROM messages WHERE contact_id = ?", [id])
+      try sql.execute("DELETE FROM contacts WHERE id = ?", [id])
+    }
+    report.contacts = ids.count
+    report.messages += try count(
+      "SELECT count(*) FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
+      [normalizedEmail, normalizedEmail])
+    try sql.execute(
+      "DELETE FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
+      [normalizedEmail, normalizedEmail])
+    try eraseFromBatches(normalizedEmail, sql)
+    let hash = try addressHash(normalizedEmail, sql)
+    try sql.execute(
+      "INSERT INTO suppressions (address_hash, reason, created_at) VALUES (?, 'forgotten', ?) "
+        + "ON CONFLICT (address_hash) DO UPDATE SET reason = 'forgotten', created_at = excluded.created_at",
+      [hash, Timestamp.format(now)])
+    return report
+  }
+
+  /// Replaces `normalizedEmail`, in any case, in batches' command lines and audiences.
+  private static func eraseFromBatches(_ normalizedEmail: String, _ sql: any SQLSession) throws {
+    let pattern =
+      "%"
+      + normalizedEmail.replacingOccurrences(of: "\\", with: "\\\\")
+      .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+    let rows = try sql.rows(
+      """
+      SELECT id, command, audience FROM batches
+      WHERE lower(command) LIKE ? ESCAPE '\\' OR lower(audience) LIKE ? ESCAPE '\\'
+      """, [pattern, pattern])
+    for row in rows {
+      let erase = { (text: String?) in
+        text?.replacingOccurrences(of: normalizedEmail, with: Store.erasedAddress, options: .caseInsensitive)
+      }
+      try sql.execute(
+        "UPDATE batches SET command = ?, audience = ? WHERE id = ?",
+        [erase(row.text(1)) ?? "", erase(row.text(2)), row.integer(0) ?? 0] as [any SQLBindable])
+    }
   }
 
   static func isSuppressed(_ normalizedEmail: String, _ sql: any SQLSession) throws -> Bool {

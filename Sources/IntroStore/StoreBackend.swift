@@ -22,11 +22,19 @@ public enum StoreBackend: Sendable {
     }
   }
 
-  /// The store, for making and sending batches and reminders.
-  public var reminders: any ReminderStore {
+  /// The store, for every command that works on both backends.
+  public var contract: any StoreContract {
     switch self {
     case .sqlite(let store): store
     case .postgres(let store): store
     }
   }
 }
+
+/// The one store contract: what the commands of a rep's day need of a store,
+/// met by the rep's SQLite file (``Store``) and by a team's PostgreSQL
+/// database (``PostgresStore``) alike.
+public protocol StoreContract: ReminderStore, ReferralStore, ContactStore, MessageLog, ReportSource {}
+
+extension Store: StoreContract {}
+extension PostgresStore: StoreContract {}

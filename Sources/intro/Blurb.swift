@@ -38,7 +38,7 @@ struct BlurbCommand: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try global.openStore(config)
+      let store = try global.openAnyStore(config).contract
       let library = try choice.library(config, global.environment)
       let blurb: Blurb
       do throws(BlurbError) {

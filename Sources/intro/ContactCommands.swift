@@ -81,8 +81,8 @@ struct ContactCommand: ParsableCommand {
           throw CommandFailure(.dataError, error.description)
         }
         fields.apply(to: &input)
-        let store = try global.openStore(config)
-        let contact = try storeCall { () throws(StoreError) in try store.addContact(input) }
+        let store = try global.openAnyStore(config).contract
+        let contact = try storeCall { () throws(StoreError) in try store.addContact(input, now: Date()) }
         print("added contact \(contact.id): \(contact.name ?? contact.email) <\(contact.email)>")
         return .ok
       }
@@ -103,12 +103,12 @@ struct ContactCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let contact = try findContact(email, in: store)
         var input = ContactInput(email: contact.email, normalizedEmail: try addressKey(email))
         // A new --name sets the first and last names too, unless they are given.
         fields.apply(to: &input)
-        let outcome = try storeCall { () throws(StoreError) in try store.editContact(input) }
+        let outcome = try storeCall { () throws(StoreError) in try store.editContact(input, now: Date()) }
         print(outcome == .unchanged ? "\(contact.email): nothing changed" : "\(contact.email): updated")
         return .ok
       }
@@ -126,7 +126,7 @@ struct ContactCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let contacts = try storeCall { () throws(StoreError) in
           try store.contacts(clientsOnly: clients, search: search)
         }
@@ -161,9 +161,10 @@ struct ContactCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let contact = try findContact(email, in: store)
-        let referrals = try storeCall { () throws(StoreError) in try store.referrals(introducerID: contact.id)
+        let referrals = try storeCall { () throws(StoreError) in
+          try store.referrals(stage: nil, introducerID: contact.id)
         }
         let key = try addressKey(contact.email)
         let suppressed = try storeCall { () throws(StoreError) in try store.isSuppressed(normalizedEmail: key)
@@ -229,10 +230,10 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let contacts: [Contact] =
           if let email { [try findContact(email, in: store)] } else {
-            try storeCall { () throws(StoreError) in try store.contacts() }
+            try storeCall { () throws(StoreError) in try store.contacts(clientsOnly: false, search: nil) }
           }
         if format == "csv" {
           FileHandle.standardOutput.write(Data(ContactExport.csv(contacts).utf8))
@@ -285,7 +286,7 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         var mapping = config.importMap
         for entry in map {
           let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -324,9 +325,11 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let key = try addressKey(email)
-        try storeCall { () throws(StoreError) in try store.suppress(normalizedEmail: key) }
+        try storeCall { () throws(StoreError) in
+          try store.suppress(normalizedEmail: key, reason: .doNotContact, now: Date())
+        }
         print("\(email) is do-not-contact")
         return .ok
       }
@@ -347,9 +350,11 @@ extension ContactCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let key = try addressKey(email)
-        let report = try storeCall { () throws(StoreError) in try store.forget(normalizedEmail: key) }
+        let report = try storeCall { () throws(StoreError) in
+          try store.forget(normalizedEmail: key, now: Date())
+        }
         let outbox = URL(fileURLWithPath: Paths.outbox(config, global.environment))
         let files = OutboxTransport(directory: outbox).removeMessages(about: key)
         print(
@@ -388,11 +393,11 @@ struct Touch: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try global.openStore(config)
+      let store = try global.openAnyStore(config).contract
       let contact = try findContact(email, in: store)
       let touch = try storeCall { () throws(StoreError) in
         try store.addTouch(
-          contactID: contact.id, kind: IntroStore.Touch.Kind(rawValue: kind) ?? .note, note: note)
+          contactID: contact.id, kind: IntroStore.Touch.Kind(rawValue: kind) ?? .note, note: note, at: Date())
       }
       print("recorded \(touch.kind.rawValue) with \(contact.name ?? contact.email)")
       return .ok
@@ -410,7 +415,7 @@ func addressKey(_ email: String) throws(CommandFailure) -> String {
 }
 
 /// The contact with `email`, or exit 65 saying it is not in the store.
-func findContact(_ email: String, in store: Store) throws(CommandFailure) -> Contact {
+func findContact(_ email: String, in store: any ClientDirectory) throws(CommandFailure) -> Contact {
   let key = try addressKey(email)
   guard let contact = try storeCall({ () throws(StoreError) in try store.contact(normalizedEmail: key) })
   else {

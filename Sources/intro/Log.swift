@@ -63,7 +63,7 @@ struct Log: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try global.openStore(config)
+      let store = try global.openAnyStore(config).contract
       var filter = MessageFilter()
       filter.states = state.compactMap(MessageState.init(rawValue:))
       filter.since = since.flatMap { Self.parseSince($0, now: Date()) }
@@ -175,10 +175,10 @@ struct Resolve: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try global.openStore(config)
+      let store = try global.openAnyStore(config).contract
       if let batch {
         let ids = try storeCall { () throws(StoreError) in
-          try store.resolveUncertain(batchID: batch, sent: sent)
+          try store.resolveUncertain(batchID: batch, sent: sent, now: Date())
         }
         if ids.isEmpty {
           print("batch \(batch) has no uncertain message")
@@ -196,7 +196,8 @@ struct Resolve: ParsableCommand {
       else {
         throw CommandFailure(.dataError, "no message \(message) in the store; see 'intro log'")
       }
-      let state = try storeCall { () throws(StoreError) in try store.resolve(messageID: found.id, sent: sent)
+      let state = try storeCall { () throws(StoreError) in
+        try store.resolve(messageID: found.id, sent: sent, now: Date())
       }
       if state == .sent {
         print("#\(found.id) to \(found.recipient): marked sent")

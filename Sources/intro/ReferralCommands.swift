@@ -51,7 +51,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let introducer = try findContact(client, in: store)
         let person = try findContact(prospect, in: store)
         var input = ReferralInput(introducerID: introducer.id, prospectID: person.id)
@@ -76,7 +76,9 @@ struct ReferralCommand: ParsableCommand {
         let earlier = try storeCall { () throws(StoreError) in
           try store.referral(introducerID: introducer.id, prospectID: person.id)
         }
-        let referral = try storeCall { () throws(StoreError) in try store.addReferral(input) }
+        let referral = try storeCall { () throws(StoreError) in
+          try store.addReferral(input, note: nil, now: Date())
+        }
         print(
           "added referral \(referral.id): \(introducer.displayName) → \(person.displayName) (\(referral.stage.rawValue))"
         )
@@ -101,8 +103,10 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
-        let referrals = try storeCall { () throws(StoreError) in try store.referrals(stage: stage) }
+        let store = try global.openAnyStore(config).contract
+        let referrals = try storeCall { () throws(StoreError) in
+          try store.referrals(stage: stage, introducerID: nil)
+        }
         if json {
           printJSON(referrals)
           return .ok
@@ -135,7 +139,7 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         guard let referral = try storeCall({ () throws(StoreError) in try store.referral(id: id) }) else {
           throw CommandFailure(.dataError, "no referral \(id); see 'intro referral list'")
         }
@@ -180,8 +184,8 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
-        try storeCall { () throws(StoreError) in try store.addNote(referralID: id, note: text) }
+        let store = try global.openAnyStore(config).contract
+        try storeCall { () throws(StoreError) in try store.addNote(referralID: id, note: text, now: Date()) }
         print("noted on referral \(id)")
         return .ok
       }
@@ -201,9 +205,9 @@ struct ReferralCommand: ParsableCommand {
     func run() throws {
       try reporting { () throws(CommandFailure) -> ExitStatus in
         let config = try global.loadConfig()
-        let store = try global.openStore(config)
+        let store = try global.openAnyStore(config).contract
         let referral = try storeCall { () throws(StoreError) in
-          try store.setStage(referralID: id, to: stage, note: note)
+          try store.setStage(referralID: id, to: stage, note: note, now: Date())
         }
         print("referral \(referral.id) is now \(referral.stage.rawValue)")
         return .ok

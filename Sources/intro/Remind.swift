@@ -34,7 +34,7 @@ struct ReminderSetup {
 
   init(_ global: GlobalOptions, _ choice: TemplateOptions) throws(CommandFailure) {
     let config = try global.loadConfig()
-    let store = try global.openAnyStore(config).reminders
+    let store = try global.openAnyStore(config).contract
     self.config = config
     self.store = store
     let library = try choice.library(config, global.environment)
@@ -287,7 +287,7 @@ struct Pause: ParsableCommand {
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
-      let store = try global.openAnyStore(try global.loadConfig()).reminders
+      let store = try global.openAnyStore(try global.loadConfig()).contract
       try storeCall { () throws(StoreError) in try store.setSetting(store.pauseSetting, to: until) }
       print("reminders are paused until \(until)")
       return .ok
@@ -303,7 +303,7 @@ struct Resume: ParsableCommand {
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
-      let store = try global.openAnyStore(try global.loadConfig()).reminders
+      let store = try global.openAnyStore(try global.loadConfig()).contract
       try storeCall { () throws(StoreError) in try store.setSetting(store.pauseSetting, to: nil) }
       print("reminders are on")
       return .ok

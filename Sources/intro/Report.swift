@@ -56,7 +56,7 @@ struct Report: ParsableCommand {
 
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
-      let store = try global.openStore(try global.loadConfig())
+      let store = try global.openAnyStore(try global.loadConfig()).contract
       let report = try storeCall { () throws(StoreError) in
         try FunnelReport.make(store: store, since: since, until: until)
       }

@@ -133,7 +133,7 @@ struct Send: ParsableCommand {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
       let stored = resume != nil || retry
-      let store = try global.openAnyStore(config).reminders
+      let store = try global.openAnyStore(config).contract
       let pipeline = stored ? nil : try makePipeline(config)
       let audience = pipeline == nil ? nil : try makeAudience()
       guard send else {

@@ -39,7 +39,7 @@ struct Suggest: ParsableCommand {
   func run() throws {
     try reporting { () throws(CommandFailure) -> ExitStatus in
       let config = try global.loadConfig()
-      let store = try global.openStore(config)
+      let store = try global.openAnyStore(config).contract
       let ranking = ClientRanking(fatigue: config.fatigue, now: try clock.moment())
       let list = Array(try storeCall { () throws(StoreError) in try ranking.rank(store) }.prefix(limit))
       if json {

@@ -17,7 +17,8 @@ public struct Blurb: Sendable, Equatable, Encodable {
 
   /// Renders the `blurb` template of `library` for referral `id`.
   public static func make(
-    referral id: Int64, store: Store, config: IntroConfig, library: TemplateLibrary, today: Date = Date()
+    referral id: Int64, store: any ClientDirectory, config: IntroConfig, library: TemplateLibrary,
+    today: Date = Date()
   ) throws(BlurbError) -> Blurb {
     let found: (Referral, Contact, Contact)
     do {

@@ -34,14 +34,14 @@ public enum ContactImport {
   /// with a bad address or value are rejected and reported, the rest land.
   /// - Parameter mapping: field → header name, overriding the built-in aliases.
   public static func run(
-    path: String, into store: Store, encoding: CSVEncoding = .utf8, delimiter: UInt8? = nil,
+    path: String, into store: any ContactStore, encoding: CSVEncoding = .utf8, delimiter: UInt8? = nil,
     mapping: [String: String] = [:]
   ) throws -> Report {
     var reader = try CSVReader(path: path, encoding: encoding, delimiter: delimiter)
     guard let (_, header) = try reader.next() else { throw CSVError(line: 1, message: "the file is empty") }
     let columns = try columnMap(header, mapping: mapping)
     var report = Report()
-    try store.importContacts { importer in
+    try store.importContacts(now: Date()) { importer in
       while let (line, fields) = try reader.next() {
         if fields == [""] { continue }
         guard fields.count == header.count else {

@@ -24,7 +24,7 @@ public enum ReferralImport {
 
   /// Imports `path` into `store`. A structural problem (an unknown or
   /// missing column, a ragged row) throws ``CSVError`` before anything is added.
-  public static func run(path: String, into store: Store, now: Date = Date()) throws -> Report {
+  public static func run(path: String, into store: any ReferralStore, now: Date = Date()) throws -> Report {
     var reader = try CSVReader(path: path)
     guard let (_, header) = try reader.next() else { throw CSVError(line: 1, message: "the file is empty") }
     let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -63,7 +63,8 @@ public enum ReferralImport {
     let reason: String
   }
 
-  private static func add(_ values: [String: String], store: Store, now: Date) throws -> Referral {
+  private static func add(_ values: [String: String], store: any ReferralStore, now: Date) throws -> Referral
+  {
     func contact(_ column: String) throws -> Contact {
       guard let email = values[column] else { throw Skip(reason: "no \(column) address") }
       let key: String
@@ -103,7 +104,7 @@ public enum ReferralImport {
     } else {
       input.stage = ReferralStage.initial(promisedBy: input.promisedBy)
     }
-    return try store.addReferral(input, now: now)
+    return try store.addReferral(input, note: nil, now: now)
   }
 }
 

@@ -126,7 +126,8 @@ public struct FunnelReport: Sendable, Codable, Equatable {
   ]
 
   /// The report of the referrals asked and the messages made in `[since, until]` (local dates, inclusive).
-  public static func make(store: Store, since: String?, until: String?, now: Date = Date()) throws(StoreError)
+  public static func make(store: any ReportSource, since: String?, until: String?, now: Date = Date())
+    throws(StoreError)
     -> FunnelReport
   {
     let start = since.flatMap(Self.day) ?? Date(timeIntervalSince1970: 0)

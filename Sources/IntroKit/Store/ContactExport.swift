@@ -12,9 +12,11 @@ public enum ContactExport {
   }
 
   /// The records for `contacts`.
-  public static func records(_ contacts: [Contact], in store: Store) throws(StoreError) -> [Record] {
+  public static func records(_ contacts: [Contact], in store: any StoreContract) throws(StoreError)
+    -> [Record]
+  {
     var records: [Record] = []
-    let allReferrals = try store.referrals()
+    let allReferrals = try store.referrals(stage: nil, introducerID: nil)
     for contact in contacts {
       records.append(
         Record(

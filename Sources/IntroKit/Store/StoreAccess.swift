@@ -12,8 +12,9 @@ public enum StoreAccess {
 
   /// Opens (creating if needed) the rep's SQLite store for `config`.
   ///
-  /// A configuration that names a team's PostgreSQL store (`[store] url`) is
-  /// refused with what works there today, rather than quietly using a file.
+  /// For what needs a file (`intro init --sample`): a configuration that
+  /// names a team's PostgreSQL store (`[store] url`) is refused, rather than
+  /// quietly using a file.
   /// - Parameters:
   ///   - command: what the caller is, for that refusal (`intro send`).
   ///   - waiting: told, once per wait of more than a second, who holds the store.
@@ -24,10 +25,8 @@ public enum StoreAccess {
     if let url = config.store.url {
       throw StoreError(
         .permissions,
-        "\(command) does not work on a PostgreSQL store yet ([store] url = \(url)); this intro sets one "
-          + "up (intro init), checks it (intro doctor), moves rows to and from it (intro store copy) and "
-          + "makes and sends batches there (intro send). Keep working on your "
-          + "SQLite file meanwhile: remove url from [store]")
+        "\(command) works on a SQLite file only, and [store] url names a PostgreSQL store (\(url)); "
+          + "remove url from [store] to use it")
     }
     return try Store(path: path(config, environment), busyTimeout: config.store.busyTimeout, waiting: waiting)
   }

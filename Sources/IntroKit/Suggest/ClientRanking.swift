@@ -36,7 +36,7 @@ public struct ClientRanking: Sendable {
   }
 
   /// Every client in the store, ready ones first, strongest first.
-  public func rank(_ store: Store) throws(StoreError) -> [Suggestion] {
+  public func rank(_ store: any ReportSource) throws(StoreError) -> [Suggestion] {
     rank(try store.relationshipFacts(recentSince: now.addingTimeInterval(-Double(Self.recentDays) * 86_400)))
   }
 

@@ -25,4 +25,28 @@ extension PostgresStore: ContactStore {
       try ContactRecords.suppress(normalizedEmail: normalizedEmail, reason: reason, now: now, $0)
     }
   }
+
+  public func editContact(_ input: ContactInput, now: Date) throws(StoreError) -> ImportOutcome {
+    try ContactImporter.edit(input) { body in try importContacts(now: now, body) }
+  }
+
+  public func importContacts(now: Date, _ body: (ContactImporter) throws -> Void) throws {
+    let stamp = Timestamp.format(now)
+    try withConnection { connection in
+      _ = try connection.transactionOrRollBack { () throws -> Bool? in
+        let suppressions = try PostgresSuppressions(connection)
+        try body(
+          ContactImporter(PostgresSession(connection: connection), stamp: stamp) { suppressions.contains($0) }
+        )
+        return true
+      }
+    }
+  }
+
+  /// On the server the rows are deleted in one transaction; PostgreSQL
+  /// reclaims their space at its next VACUUM (autovacuum), not at once as a
+  /// SQLite file's secure delete does.
+  public func forget(normalizedEmail: String, now: Date) throws(StoreError) -> ForgetReport {
+    try session { try ContactRecords.forget(normalizedEmail: normalizedEmail, now: now, $0) }
+  }
 }

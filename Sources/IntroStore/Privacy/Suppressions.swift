@@ -39,39 +39,7 @@ extension Store {
   /// keyed hash of the address stays, in `suppressions`, so a later import of
   /// the same address is still suppressed.
   public func forget(normalizedEmail: String, now: Date = Date()) throws(StoreError) -> ForgetReport {
-    let stamp = Timestamp.format(now)
-    let report = try write { db -> ForgetReport in
-      var report = ForgetReport()
-      let ids = try Int64.fetchAll(
-        db, sql: "SELECT id FROM contacts WHERE email_normalized = ?", arguments: [normalizedEmail])
-      for id in ids {
-        report.referrals +=
-          try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM referrals WHERE introducer_id = ? OR prospect_id = ?",
-            arguments: [id, id]) ?? 0
-        report.messages +=
-          try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM messages WHERE contact_id = ?", arguments: [id]) ?? 0
-        try db.execute(sql: "DELETE FROM messages WHERE contact_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [id])
-      }
-      report.contacts = ids.count
-      report.messages +=
-        try Int.fetchOne(
-          db, sql: "SELECT count(*) FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
-          arguments: [normalizedEmail, normalizedEmail])
-        ?? 0
-      try db.execute(
-        sql: "DELETE FROM messages WHERE lower(recipient) = ? OR recipient_key = ?",
-        arguments: [normalizedEmail, normalizedEmail])
-      try Self.eraseFromBatches(normalizedEmail, db)
-      let hash = try Self.addressHash(db, normalizedEmail)
-      try db.execute(
-        sql:
-          "INSERT OR REPLACE INTO suppressions (address_hash, reason, created_at) VALUES (?, 'forgotten', ?)",
-        arguments: [hash, stamp])
-      return report
-    }
+    let report = try session { try ContactRecords.forget(normalizedEmail: normalizedEmail, now: now, $0) }
     try optOuts.raise()
     do {
       try database.writeWithoutTransaction { db in
@@ -86,29 +54,6 @@ extension Store {
 
   /// The text every erased address is replaced with in a batch's command and audience.
   public static let erasedAddress = "[forgotten]"
-
-  /// Replaces `normalizedEmail`, in any case, in batches' command lines and audiences.
-  private static func eraseFromBatches(_ normalizedEmail: String, _ db: Database) throws {
-    let pattern =
-      "%"
-      + normalizedEmail.replacingOccurrences(of: "\\", with: "\\\\")
-      .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT id, command, audience FROM batches
-        WHERE lower(command) LIKE ? ESCAPE '\\' OR lower(audience) LIKE ? ESCAPE '\\'
-        """,
-      arguments: [pattern, pattern])
-    for row in rows {
-      let erase = { (text: String?) in
-        text?.replacingOccurrences(of: normalizedEmail, with: erasedAddress, options: .caseInsensitive)
-      }
-      try db.execute(
-        sql: "UPDATE batches SET command = ?, audience = ? WHERE id = ?",
-        arguments: [erase(row["command"]) ?? "", erase(row["audience"]), row["id"] as Int64])
-    }
-  }
 
   static func isSuppressed(_ db: Database, _ normalizedEmail: String) throws -> Bool {
     try SuppressionList(db).contains(normalizedEmail, db)

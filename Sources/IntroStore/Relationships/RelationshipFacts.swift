@@ -46,48 +46,54 @@ public struct RelationshipFacts: Sendable, Equatable {
   }
 }
 
-extension Store {
+/// What `intro report` and `intro suggest` read, on either backend.
+public protocol ReportSource: AnyObject, Sendable {
+  /// The report's rows for referrals asked and messages made from `since` up to (not including) `until`.
+  func reportFacts(since: Date, until: Date, now: Date) throws(StoreError) -> ReportFacts
   /// The relationship facts of every client not marked do-not-contact;
   /// `recentSince` starts the window `recentContacts` counts.
+  func relationshipFacts(recentSince: Date) throws(StoreError) -> [RelationshipFacts]
+}
+
+extension Store: ReportSource {
   public func relationshipFacts(recentSince: Date) throws(StoreError) -> [RelationshipFacts] {
+    try session(writing: false) { try RelationshipRecords.facts(recentSince: recentSince, $0) }
+  }
+}
+
+/// Relationship facts, read the same way on both backends.
+enum RelationshipRecords {
+  static func facts(recentSince: Date, _ sql: any SQLSession) throws -> [RelationshipFacts] {
     let since = Timestamp.format(recentSince)
-    return try read { db in
-      let rows = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT c.id, c.email, c.name, c.company, c.client_since, c.satisfaction,
-            (SELECT count(*) FROM touches t WHERE t.contact_id = c.id AND t.happened_at >= ?1)
-              + (SELECT count(*) FROM messages m WHERE m.contact_id = c.id AND m.state = 'sent'
-                 AND m.purpose IS NULL AND m.sent_at >= ?1) AS recent,
-            max(coalesce((SELECT max(t.happened_at) FROM touches t WHERE t.contact_id = c.id), ''),
-                coalesce((SELECT max(m.sent_at) FROM messages m WHERE m.contact_id = c.id
-                          AND m.state = 'sent'), '')) AS last_contact,
-            (SELECT max(coalesce(m.sent_at, m.updated_at)) FROM messages m WHERE m.contact_id = c.id
-              AND m.purpose = 'ask' AND m.state IN ('sent', 'uncertain', 'in_data')) AS last_ask,
-            (SELECT max(coalesce(m.sent_at, m.updated_at)) FROM messages m WHERE m.contact_id = c.id
-              AND m.purpose = 'thanks' AND m.state IN ('sent', 'uncertain', 'in_data')) AS last_thanks,
-            (SELECT count(*) FROM referrals r WHERE r.introducer_id = c.id) AS introductions,
-            (SELECT count(*) FROM referrals r WHERE r.introducer_id = c.id
-              AND r.stage IN ('asked', 'promised')) AS pending
-          FROM contacts c
-          WHERE c.is_client = 1 AND c.do_not_contact = 0
-          ORDER BY c.id
-          """,
-        arguments: [since])
-      var facts: [RelationshipFacts] = []
-      while let row = try rows.next() {
-        func date(_ column: String) -> Date? {
-          (row[column] as String?).flatMap { $0.isEmpty ? nil : Timestamp.parse($0) }
-        }
-        facts.append(
-          RelationshipFacts(
-            contactID: row["id"], email: row["email"], name: row["name"], company: row["company"],
-            clientSince: row["client_since"], satisfaction: row["satisfaction"],
-            recentContacts: row["recent"],
-            lastContact: date("last_contact"), lastAsk: date("last_ask"), lastThanks: date("last_thanks"),
-            introductions: row["introductions"], pendingIntroductions: row["pending"]))
+    return try sql.rows(
+      """
+      SELECT c.id, c.email, c.name, c.company, c.client_since, c.satisfaction,
+        (SELECT count(*) FROM touches t WHERE t.contact_id = c.id AND t.happened_at >= ?)
+          + (SELECT count(*) FROM messages m WHERE m.contact_id = c.id AND m.state = 'sent'
+             AND m.purpose IS NULL AND m.sent_at >= ?) AS recent,
+        \(sql.dialect.greatest)(coalesce((SELECT max(t.happened_at) FROM touches t WHERE t.contact_id = c.id), ''),
+            coalesce((SELECT max(m.sent_at) FROM messages m WHERE m.contact_id = c.id
+                      AND m.state = 'sent'), '')) AS last_contact,
+        (SELECT max(coalesce(m.sent_at, m.updated_at)) FROM messages m WHERE m.contact_id = c.id
+          AND m.purpose = 'ask' AND m.state IN ('sent', 'uncertain', 'in_data')) AS last_ask,
+        (SELECT max(coalesce(m.sent_at, m.updated_at)) FROM messages m WHERE m.contact_id = c.id
+          AND m.purpose = 'thanks' AND m.state IN ('sent', 'uncertain', 'in_data')) AS last_thanks,
+        (SELECT count(*) FROM referrals r WHERE r.introducer_id = c.id) AS introductions,
+        (SELECT count(*) FROM referrals r WHERE r.introducer_id = c.id
+          AND r.stage IN ('asked', 'promised')) AS pending
+      FROM contacts c
+      WHERE c.is_client = 1 AND c.do_not_contact = 0
+      ORDER BY c.id
+      """, [since, since]
+    ).map { row in
+      func date(_ column: Int) -> Date? {
+        row.text(column).flatMap { $0.isEmpty ? nil : Timestamp.parse($0) }
       }
-      return facts
+      return RelationshipFacts(
+        contactID: row.integer(0) ?? 0, email: row.string(1), name: row.text(2), company: row.text(3),
+        clientSince: row.text(4), satisfaction: row.integer(5).map(Int.init),
+        recentContacts: Int(row.integer(6) ?? 0), lastContact: date(7), lastAsk: date(8), lastThanks: date(9),
+        introductions: Int(row.integer(10) ?? 0), pendingIntroductions: Int(row.integer(11) ?? 0))
     }
   }
 }

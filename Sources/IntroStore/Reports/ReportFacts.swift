@@ -52,6 +52,77 @@ public struct ReportFacts: Sendable {
 /// The main path of a referral, in order.
 public let mainPath: [ReferralStage] = [.asked, .promised, .introduced, .meeting, .won]
 
+/// Builds ``ReportFacts`` from the rows each backend reads its own way (a
+/// SQLite file with cursors over plain scans, PostgreSQL with its dialect):
+/// the grouping, reach and stays are worked out once, here.
+struct ReportAssembly {
+  var facts = ReportFacts()
+  private let since: Date
+  private let until: Date
+  // Referral ids are dense: a flat table from id to position beats hashing 300,000 lookups.
+  private var index: [Int32]
+  private var open: [(stage: ReferralStage, at: Date)?] = []
+  private let stages = ReferralStage.allCases
+
+  init(since: Date, until: Date, maxReferralID: Int64) {
+    self.since = since
+    self.until = until
+    index = [Int32](repeating: -1, count: Int(max(0, min(maxReferralID, 50_000_000))) + 1)
+  }
+
+  /// The CASE that turns a stage's name into its number (its place in
+  /// ``ReferralStage/allCases``): numbers decode faster than strings.
+  static let stageNumbers = ReferralStage.allCases.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }
+    .joined(separator: " ")
+
+  /// A referral of the period, before any stage change.
+  mutating func referral(
+    id: Int64, introducerID: Int64, stage: String?, createdAt: String, promisedBy: String?
+  ) {
+    let stage = stage.flatMap(ReferralStage.init(rawValue:)) ?? .asked
+    if id >= 0, id < index.count { index[Int(id)] = Int32(facts.referrals.count) }
+    facts.referrals.append(
+      ReportFacts.ReferralRow(
+        id: id, introducerID: introducerID, stage: stage, askedAt: Timestamp.parse(createdAt) ?? since,
+        promisedBy: promisedBy, reached: mainPath.firstIndex(of: stage) ?? 0, introducedAt: nil, wonAt: nil))
+  }
+
+  /// A real move (not a note) of any referral, in the order they were written; after every referral.
+  mutating func change(referral: Int64, stageNumber: Int, seconds: Double) {
+    if open.count != facts.referrals.count {
+      open = [(stage: ReferralStage, at: Date)?](repeating: nil, count: facts.referrals.count)
+    }
+    guard stageNumber >= 0, stageNumber < stages.count else { return }
+    let stage = stages[stageNumber]
+    let at = Date(timeIntervalSince1970: seconds.rounded())
+    if stage == .won, at >= since, at < until { facts.wins.append(at) }
+    guard referral >= 0, referral < index.count, index[Int(referral)] >= 0 else { return }
+    let position = Int(index[Int(referral)])
+    if let previous = open[position] {
+      facts.stays.append(
+        ReportFacts.StageStay(
+          stage: previous.stage, days: max(0, at.timeIntervalSince(previous.at) / 86_400), closed: true))
+    }
+    open[position] = (stage, at)
+    if let rank = mainPath.firstIndex(of: stage) {
+      facts.referrals[position].reached = max(facts.referrals[position].reached, rank)
+      if rank >= 2, facts.referrals[position].introducedAt == nil {
+        facts.referrals[position].introducedAt = at
+      }
+      if stage == .won, facts.referrals[position].wonAt == nil { facts.referrals[position].wonAt = at }
+    }
+  }
+
+  /// Closes the stays still open at `now`.
+  mutating func finishStays(now: Date) {
+    for case let stay? in open {
+      facts.stays.append(
+        ReportFacts.StageStay(
+          stage: stay.stage, days: max(0, now.timeIntervalSince(stay.at) / 86_400), closed: false))
+    }
+  }
+}
+
 extension Store {
   /// The report's rows for referrals asked and messages made from `since` up to (not including) `until`.
   ///
@@ -63,10 +134,8 @@ extension Store {
     let from = Timestamp.format(since)
     let to = Timestamp.format(until)
     return try read { db in
-      var facts = ReportFacts()
-      // Referral ids are dense: a flat table from id to position beats hashing 300,000 lookups.
       let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM referrals") ?? 0
-      var index = [Int32](repeating: -1, count: Int(max(0, min(maxID, 50_000_000))) + 1)
+      var assembly = ReportAssembly(since: since, until: until, maxReferralID: maxID)
       // The whole store is a plain table scan; a period, a range of the ask-date index.
       let everything = since.timeIntervalSince1970 <= 0 && until > now
       let referrals = try Row.fetchCursor(
@@ -75,57 +144,26 @@ extension Store {
           + (everything ? "" : " WHERE created_at >= ? AND created_at < ?"),
         arguments: everything ? [] : [from, to])
       while let row = try referrals.next() {
-        let stage = ReferralStage(rawValue: row[2]) ?? .asked
-        let id: Int64 = row[0]
-        if id >= 0, id < index.count { index[Int(id)] = Int32(facts.referrals.count) }
-        facts.referrals.append(
-          ReportFacts.ReferralRow(
-            id: id, introducerID: row[1], stage: stage, askedAt: Timestamp.parse(row[3]) ?? since,
-            promisedBy: row[4], reached: mainPath.firstIndex(of: stage) ?? 0, introducedAt: nil, wonAt: nil))
+        assembly.referral(
+          id: row[0], introducerID: row[1], stage: row[2], createdAt: row[3], promisedBy: row[4])
       }
       // Stays and reach from the changes, read in the order they were written
-      // (each referral's in time order): a plain table scan, no sort.
-      var open = [(stage: ReferralStage, at: Date)?](repeating: nil, count: facts.referrals.count)
-      // Numbers only (the stage's place in ReferralStage.allCases, seconds since 1970): decoding
-      // two strings and a timestamp per row cost more than the scan itself.
-      let stageNumbers = ReferralStage.allCases.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }
-        .joined(separator: " ")
+      // (each referral's in time order): a plain table scan, no sort. Numbers
+      // only (the stage's number, seconds since 1970): decoding two strings
+      // and a timestamp per row cost more than the scan itself.
       let changes = try Row.fetchCursor(
         db,
         sql: """
-          SELECT referral_id, CASE to_stage \(stageNumbers) ELSE -1 END,
+          SELECT referral_id, CASE to_stage \(ReportAssembly.stageNumbers) ELSE -1 END,
             (julianday(changed_at) - 2440587.5) * 86400.0
           FROM referral_stage_changes WHERE coalesce(from_stage, '') <> to_stage ORDER BY id
           """)
-      let stages = ReferralStage.allCases
       while let row = try changes.next() {
-        let referral: Int64 = row[0]
-        let number: Int = row[1]
-        guard number >= 0, number < stages.count, let seconds: Double = row[2] else { continue }
-        let stage = stages[number]
-        let at = Date(timeIntervalSince1970: seconds.rounded())
-        if stage == .won, at >= since, at < until { facts.wins.append(at) }
-        guard referral >= 0, referral < index.count, index[Int(referral)] >= 0 else { continue }
-        let position = Int(index[Int(referral)])
-        if let previous = open[position] {
-          facts.stays.append(
-            ReportFacts.StageStay(
-              stage: previous.stage, days: max(0, at.timeIntervalSince(previous.at) / 86_400), closed: true))
-        }
-        open[position] = (stage, at)
-        if let rank = mainPath.firstIndex(of: stage) {
-          facts.referrals[position].reached = max(facts.referrals[position].reached, rank)
-          if rank >= 2, facts.referrals[position].introducedAt == nil {
-            facts.referrals[position].introducedAt = at
-          }
-          if stage == .won, facts.referrals[position].wonAt == nil { facts.referrals[position].wonAt = at }
-        }
+        guard let seconds: Double = row[2] else { continue }
+        assembly.change(referral: row[0], stageNumber: row[1], seconds: seconds)
       }
-      for case let stay? in open {
-        facts.stays.append(
-          ReportFacts.StageStay(
-            stage: stay.stage, days: max(0, now.timeIntervalSince(stay.at) / 86_400), closed: false))
-      }
+      assembly.finishStays(now: now)
+      var facts = assembly.facts
       if everything {
         // The whole store: one pass over the state index, in order, no bounds to compare.
         let states = try Row.fetchCursor(db, sql: "SELECT state, count(*) FROM messages GROUP BY state")
