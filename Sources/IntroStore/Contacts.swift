@@ -120,9 +120,9 @@ extension Store: ContactStore {
       var arguments: StatementArguments = []
       if clientsOnly { sql += " AND is_client = 1" }
       if let search {
-        sql += " AND (name LIKE ? OR email LIKE ? OR company LIKE ?)"
-        let pattern = "%\(search)%"
-        arguments += [pattern, pattern, pattern]
+        // The text is a value, never a pattern: % and _ in it match themselves.
+        sql += " AND (name LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\')"
+        arguments += [ContactRecords.likePattern(containing: search)]
       }
       sql += " ORDER BY coalesce(name, email) COLLATE NOCASE, email"
       return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Contact.init(row:))
@@ -258,12 +258,17 @@ enum ContactRecords {
     return report
   }
 
+  /// A LIKE pattern (with `ESCAPE '\\'`) that matches text containing `text`
+  /// as it is: its %, _ and backslashes match themselves.
+  static func likePattern(containing text: String) -> String {
+    "%"
+      + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+      .replacingOccurrences(of: "_", with: "\\_") + "%"
+  }
+
   /// Replaces `normalizedEmail`, in any case, in batches' command lines and audiences.
   private static func eraseFromBatches(_ normalizedEmail: String, _ sql: any SQLSession) throws {
-    let pattern =
-      "%"
-      + normalizedEmail.replacingOccurrences(of: "\\", with: "\\\\")
-      .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+    let pattern = likePattern(containing: normalizedEmail)
     let rows = try sql.rows(
       """
       SELECT id, command, audience FROM batches

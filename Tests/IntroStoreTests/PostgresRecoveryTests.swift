@@ -87,4 +87,35 @@ struct PostgresRecoveryTests {
     #expect(Set(together).count == 400, "no message claimed twice")
     #expect(try store.stateCounts(ids: ids) == [.sending: 400])
   }
+
+  @Test func aConnectionLostWhileABatchIsStoredLeavesNothingAndSaysSo() throws {
+    let url = try server.newDatabase()
+    let database = String(url.split(separator: "/").last!.split(separator: "?").first!)
+    let store = try PostgresStore(url: url, password: PostgresServer.password)
+    var lost: StoreError?
+    do {
+      _ = try store.recordBatch(template: "t", command: "c", audience: "a", now: Date()) { recorder in
+        for index in 0..<3 {
+          if index == 1 {
+            try server.sql(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+          }
+          _ = try recorder.add(
+            NewMessage(
+              recipient: "p\(index)@example.org", recipientKey: "p\(index)@example.org",
+              sender: "rep@example.com",
+              messageID: "\(index)@example.com", idempotencyKey: "k\(index)", template: "t", subject: "s",
+              body: []))
+        }
+        return true
+      }
+    } catch let error as StoreError {
+      lost = error
+    }
+
+    #expect(lost?.kind == .connectionLost, "\(String(describing: lost))")
+    let reopened = try PostgresStore(url: url, password: PostgresServer.password)
+    #expect(try reopened.messages(MessageFilter()).isEmpty, "the first message was not committed either")
+    #expect(try server.sql("SELECT count(*) FROM batches", database: database) == "0")
+  }
 }
