@@ -23,6 +23,11 @@ struct StoreCommand: ParsableCommand {
         except that what an interrupted send left in its journal is folded in first; \
         no send or remind may run on a SQLite side meanwhile.
 
+        Copying your file into a team store makes what you did yours there: referrals, \
+        their history, touches, batches, messages and reminder firings that name no rep \
+        get your [rep] email, so each rep's reminders stay with their own referrals. \
+        Contacts and suppressions are the team's.
+
         TARGET and --from are a postgresql:// URL or a SQLite file path; --from \
         defaults to the configured store ([store] url or path). A PostgreSQL password \
         comes from $PGPASSWORD, ~/.pgpass or [store] password_command, never from the URL.
@@ -72,8 +77,12 @@ struct StoreCommand: ParsableCommand {
             .usage, "--to names the store being copied (\(source.location)); name another one")
         }
         print("copying \(source.location) -> \(destination.location)")
+        // Into a team store, the rep's own rows become theirs ([rep] email).
+        var owner: String?
+        if case .postgres = destination, case .sqlite = source { owner = config.rep.email }
+        if let owner { print("  rows without a rep are marked as \(owner)'s") }
         let counts = try storeCall { () throws(StoreError) in
-          try StoreCopy.copy(from: source, to: destination, lockWait: wait) { count in
+          try StoreCopy.copy(from: source, to: destination, lockWait: wait, owner: owner) { count in
             print(
               "  \(count.table.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count.source) -> \(count.destination)"
             )

@@ -183,10 +183,24 @@ struct TeamStoreCommandTests {
     let back = try intro.run(
       ["store", "copy", "--from", url, "--to", backPath], extraEnvironment: server.clientEnvironment)
 
+    #expect(!back.stdout.contains("rows without a rep"))
     #expect(there.status == 0, "\(there.stderr)")
     #expect(there.stdout.contains("contacts                 10 -> 10"))
     #expect(there.stdout.contains("messages                 5 -> 5"))
     #expect(there.stdout.contains("every count matches"))
+    // On the team store, what the rep did is theirs.
+    let rep = try #require(
+      try String(contentsOfFile: intro.home.file("config/intro/config.toml"), encoding: .utf8)
+        .split(separator: "\n").first { $0.hasPrefix("email = ") }?.split(separator: "\"").dropFirst().first)
+    #expect(there.stdout.contains("rows without a rep are marked as \(rep)'s"))
+    let database = String(try #require(URLComponents(string: url)?.path.dropFirst()))
+    for table in ["referrals", "referral_stage_changes", "batches", "messages"] {
+      #expect(
+        try server.sql(
+          "SELECT count(*) || ' ' || count(DISTINCT rep) || ' ' || min(rep) FROM \(table)", database: database
+        )
+        .hasSuffix(" 1 \(rep)"), "\(table)")
+    }
     #expect(again.status == 65)
     #expect(again.stderr.contains("already holds 10 row(s) in contacts"))
     #expect(back.status == 0, "\(back.stderr)")

@@ -22,9 +22,13 @@ public enum StoreCopy {
   /// Copies `source` into `destination`, which must hold no rows.
   /// - Parameters:
   ///   - lockWait: how long to wait for a send or remind running on a SQLite side.
+  ///   - owner: the rep the rows a rep owns (referrals, their changes, touches,
+  ///     batches, messages, firings) belong to when they name none: a rep moving
+  ///     their own file into a team store. Nil copies every value as it is.
   ///   - progress: told after each table.
   public static func copy(
     from source: StoreBackend, to destination: StoreBackend, lockWait: TimeInterval = 10,
+    owner: String? = nil,
     progress: (TableCount) -> Void = { _ in }
   ) throws(StoreError) -> [TableCount] {
     // No send or remind may run on a SQLite side meanwhile; what an
@@ -39,13 +43,14 @@ public enum StoreCopy {
     defer { withExtendedLifetime(locks) {} }
     return try source.readSnapshot { (from) throws(StoreError) in
       try destination.writeTransaction { (to) throws(StoreError) in
-        try copyTables(from, to, source: source.location, destination: destination.location, progress)
+        try copyTables(
+          from, to, source: source.location, destination: destination.location, owner: owner, progress)
       }
     }
   }
 
   private static func copyTables(
-    _ from: any TableSession, _ to: any TableSession, source: String, destination: String,
+    _ from: any TableSession, _ to: any TableSession, source: String, destination: String, owner: String?,
     _ progress: (TableCount) -> Void
   ) throws(StoreError) -> [TableCount] {
     for table in PostgresSchema.copiedTables {
@@ -68,12 +73,18 @@ public enum StoreCopy {
         )
       }
       let key = table == "store_settings" ? "name" : "id"
+      let ownerColumn = owner == nil ? nil : columns.firstIndex(of: "rep")
       var after: SQLValue = .null
       var copied = 0
       while true {
         var rows = try from.rows(table, columns: columns, key: key, after: after, limit: chunk)
         if table == "store_settings" {
           rows.removeAll { PostgresSchema.localSettings.contains($0[0].text ?? "") }
+        }
+        if let ownerColumn, let owner {
+          for index in rows.indices where rows[index][ownerColumn] == .null {
+            rows[index][ownerColumn] = .text(owner)
+          }
         }
         let last = try from.lastKey(table, key: key, after: after, limit: chunk)
         if !rows.isEmpty {
