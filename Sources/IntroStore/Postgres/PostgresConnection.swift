@@ -188,8 +188,14 @@ final class PostgresConnection {
 
   static func statementError(state: String, message: String, location: String) -> StoreError {
     switch state {
-    case "23505", "23503", "23514", "23502", "22P02", "22001", "22021":
-      // unique, foreign key, check, not null, bad input, too long, bad encoding
+    case "22P02", "22021", "22003", "22007", "22008":
+      // Bad input, bad encoding, out of range, bad date: the server's message
+      // quotes the value, which is data; the error line names the type only.
+      let kind =
+        message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "a value it cannot keep"
+      return StoreError(.invalidInput, "the store refused the change: \(kind) (the value is not shown)")
+    case "23505", "23503", "23514", "23502", "22001":
+      // unique, foreign key, check, not null, too long: the messages name constraints, not values
       return StoreError(.invalidInput, "the store refused the change: \(message)")
     case "40001", "40P01", "55P03", "57014":
       // serialization failure, deadlock, lock not available, statement timeout
