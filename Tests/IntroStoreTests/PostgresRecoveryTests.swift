@@ -88,6 +88,59 @@ struct PostgresRecoveryTests {
     #expect(try store.stateCounts(ids: ids) == [.sending: 400])
   }
 
+  @Test func anotherHostsClaimIsSettledOnlyOnceItHasLapsed() throws {
+    let store = try teamStore(messages: 4)
+    let now = Date()
+    let lapsed = Timestamp.format(now.addingTimeInterval(-PostgresStore.claimLease - 60))
+    let recent = Timestamp.format(now.addingTimeInterval(-3600))
+    let live = try ChildProcess("/bin/sleep", ["30"], environment: [:])
+    defer { live.stop() }
+    let claims: [(id: Int, state: String, claimant: String, at: String)] = [
+      (1, "sending", "boot-9 gone-host 42", lapsed),
+      (2, "in_data", "boot-9 gone-host 42", lapsed),
+      (3, "sending", "boot-9 busy-host 42", recent),
+      (4, "sending", "\(BootID.current) \(PostgresStore.hostName) \(live.process.processIdentifier)", lapsed),
+    ]
+    for claim in claims {
+      _ = try store.withConnection { connection throws(StoreError) in
+        try connection.execute(
+          "UPDATE messages SET state = $1, boot_id = $2, updated_at = $3 WHERE id = $4",
+          [claim.state, claim.claimant, claim.at, claim.id])
+      }
+    }
+
+    let report = try store.recoverInterrupted(bootID: BootID.current, now: now)
+
+    #expect(report.requeued == 1)
+    #expect(report.uncertain == [2], "its body may have gone: never sent again by itself")
+    let states = try store.withConnection { connection throws(StoreError) in
+      try connection.execute("SELECT state FROM messages ORDER BY id").rows.compactMap { $0.first?.text }
+    }
+    #expect(
+      states == ["pending", "uncertain", "sending", "sending"], "a recent claim and a live run are left")
+  }
+
+  @Test func aRunWhoseClaimWasTakenOverSendsNoBodyAndReleasesNothing() throws {
+    let store = try teamStore(messages: 2)
+    let log = try store.openDeliveryLog()
+    let (claimed, _) = try store.claim([1, 2], bootID: "boot-a", log: log)
+    #expect(claimed.count == 2)
+    // Its claim lapsed and a run on another host settled and took message 1.
+    try setClaimant(store, id: 1, state: "sending", claimant: "boot-b other-host 7")
+
+    let refused = try #require(throws: StoreError.self) { try log.append(.bodyStarted(id: 1)) }
+    try log.append(.released(id: 1, state: .pending))
+    try log.append(.bodyStarted(id: 2))
+
+    #expect(refused.message.contains("its body was not sent"))
+    let rows = try store.withConnection { connection throws(StoreError) in
+      try connection.execute("SELECT state || ' ' || boot_id FROM messages ORDER BY id").rows
+        .compactMap { $0.first?.text }
+    }
+    #expect(rows.first == "sending boot-b other-host 7", "the other run's claim stands")
+    #expect(rows.last?.hasPrefix("in_data boot-a ") == true)
+  }
+
   @Test func aConnectionLostWhileABatchIsStoredLeavesNothingAndSaysSo() throws {
     let url = try server.newDatabase()
     let database = String(url.split(separator: "/").last!.split(separator: "?").first!)

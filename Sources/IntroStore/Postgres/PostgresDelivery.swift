@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The send pipeline on a team's PostgreSQL store.
 ///
@@ -10,10 +11,16 @@ import Foundation
 ///   command, so a process killed or a machine that loses power loses nothing
 ///   the server had: a message still `sending` never left.
 /// - **Recovery per host.** A claim records who made it (`boot_id` holds the
-///   kernel boot id, the host name and the pid). A run settles only its own
-///   host's rows whose process is gone (another boot, or a pid no longer
-///   running): `sending` goes back to pending, `in_data` becomes `uncertain`.
-///   Rows of a live run, or of another host, are left to their owner.
+///   kernel boot id, the host name and the pid). A run settles its own host's
+///   rows whose process is gone (another boot, or a pid no longer running):
+///   `sending` goes back to pending, `in_data` becomes `uncertain`. Rows of a
+///   live run are left alone, and another host's only once their claim has
+///   lapsed (``claimLease`` without a step: that host is gone, or stuck).
+/// - **A claim is checked before the body goes.** `in_data` is recorded only
+///   while the row is still `sending` under this run's claim; a run whose
+///   claim was taken over (it lapsed) or whose message was forgotten sends no
+///   body and stops. So a lapsed claim settled by another host can never make
+///   a message go twice, even if its run was alive after all.
 /// - **A lost connection** stops the run (exit 75): what was not committed did
 ///   not happen, and a message whose `in_data` could not be recorded is never
 ///   sent.
@@ -26,6 +33,16 @@ extension PostgresStore: DeliveryStore {
   /// Who claims: boot id, host name and pid, space-separated.
   static func claimant(bootID: String) -> String {
     "\(bootID) \(Self.hostName) \(getpid())"
+  }
+
+  /// How long another host's claim may go without a step before any run may
+  /// settle it: far longer than a claim of 16 messages takes at any sane rate.
+  public static let claimLease: TimeInterval = 6 * 3600
+
+  /// Whether `claimant` was made on this host.
+  static func isOwnHost(_ claimant: String?) -> Bool {
+    let parts = (claimant ?? "").split(separator: " ", omittingEmptySubsequences: false)
+    return parts.count == 3 && parts[1] == hostName
   }
 
   static let hostName: String = {
@@ -52,13 +69,19 @@ extension PostgresStore: DeliveryStore {
       try connection.transaction { () throws(StoreError) in
         var report = RecoveryReport()
         let rows = try connection.execute(
-          "SELECT id, state, boot_id, attempt_count FROM messages WHERE state IN ('sending', 'in_data') "
-            + "ORDER BY id FOR UPDATE SKIP LOCKED"
+          "SELECT id, state, boot_id, attempt_count, updated_at < $1 FROM messages "
+            + "WHERE state IN ('sending', 'in_data') ORDER BY id FOR UPDATE SKIP LOCKED",
+          [Timestamp.format(now.addingTimeInterval(-Self.claimLease))]
         ).rows
         for row in rows {
           guard let id = row[0].integer, let state = row[1].text else { continue }
           let claimant = row[2].text
-          let (settle, sameBoot) = Self.abandoned(claimant, bootID: bootID)
+          var (settle, sameBoot) = Self.abandoned(claimant, bootID: bootID)
+          // Another host's claim with no step for longer than the lease: that
+          // host is gone. Safe even if it is not (see the in_data check).
+          if !settle, row[4] == .integer(1), !Self.isOwnHost(claimant) {
+            (settle, sameBoot) = (true, false)
+          }
           guard settle else { continue }
           // In a team store `in_data` is committed before the body leaves, so a
           // `sending` message never left, whatever became of the machine; a
@@ -83,6 +106,7 @@ extension PostgresStore: DeliveryStore {
     -> (claimed: [ClaimedMessage], suppressed: Int)
   {
     guard !ids.isEmpty else { return ([], 0) }
+    (log as? PostgresDeliveryLog)?.claimant.withLock { $0 = Self.claimant(bootID: bootID) }
     let stamp = Timestamp.format(Date())
     return try withConnection { connection throws(StoreError) in
       try connection.transaction { () throws(StoreError) in
@@ -222,16 +246,29 @@ extension PostgresStore: DeliveryStore {
   }
 
   /// One step of a run, as the SQLite store's journal fold applies it.
-  static func apply(_ update: DeliveryUpdate, _ connection: PostgresConnection) throws(StoreError) {
+  /// - Parameter claimant: the run's claim, which `in_data` and a release
+  ///   require the row to still be under; nil for recovery and `intro resolve`.
+  static func apply(_ update: DeliveryUpdate, _ connection: PostgresConnection, claimant: String? = nil)
+    throws(StoreError)
+  {
     let stamp = Timestamp.format(Date())
     let suppressedNote = "suppressed: the address is on the do-not-contact list"
     switch update {
     case .bodyStarted(let id):
-      try connection.execute(
-        "UPDATE messages SET state = 'in_data' WHERE id = $1 AND state = 'sending'", [id])
+      let changed = try connection.execute(
+        "UPDATE messages SET state = 'in_data' WHERE id = $1 AND state = 'sending' "
+          + "AND ($2::text IS NULL OR boot_id = $2)", [id, claimant]
+      ).changed
+      guard changed == 1 || claimant == nil else {
+        throw StoreError(
+          .database,
+          "message \(id) is no longer this run's to send (its claim lapsed and another run settled it, "
+            + "or it was forgotten); its body was not sent. Run the command again")
+      }
     case .released(let id, let state):
       try connection.execute(
-        "UPDATE messages SET state = $1 WHERE id = $2 AND state = 'sending'", [state.rawValue, id])
+        "UPDATE messages SET state = $1 WHERE id = $2 AND state = 'sending' AND ($3::text IS NULL OR boot_id = $3)",
+        [state.rawValue, id, claimant])
     case .suppressed(let id):
       try markSuppressed(id, note: suppressedNote, stamp: stamp, connection)
     case .withheld(let id, let note):
@@ -291,15 +328,20 @@ extension PostgresStore: DeliveryStore {
 /// `append` returns (a step of several statements in one transaction).
 final class PostgresDeliveryLog: DeliveryLog {
   private let store: PostgresStore
+  /// Whose claims this run's steps are about: set by the run's first claim.
+  let claimant = Mutex<String?>(nil)
 
   init(store: PostgresStore) { self.store = store }
 
   func append(_ update: DeliveryUpdate) throws(StoreError) {
+    let claimant = claimant.withLock { $0 }
     try store.withConnection { connection throws(StoreError) in
       if case .finished = update {
-        try connection.transaction { () throws(StoreError) in try PostgresStore.apply(update, connection) }
+        try connection.transaction { () throws(StoreError) in
+          try PostgresStore.apply(update, connection, claimant: claimant)
+        }
       } else {
-        try PostgresStore.apply(update, connection)
+        try PostgresStore.apply(update, connection, claimant: claimant)
       }
     }
   }
