@@ -127,10 +127,7 @@ extension PostgresStore {
   {
     do {
       return try withConnection { connection in
-        try connection.transactionOrRollBack { () throws -> T? in
-          if !writing { try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY") }
-          return try body(connection)
-        }!
+        try connection.transactionOrRollBack(readOnly: !writing) { () throws -> T? in try body(connection) }!
       }
     } catch let error as StoreError {
       throw error

@@ -70,6 +70,49 @@ struct TeamStoreCommandTests {
     for output in [refused, copy] { #expect(!output.stderr.contains("hunter2")) }
   }
 
+  @Test func aStoreAnotherSessionHoldsIsBusyAfterBusyTimeoutAndNothingChanges() throws {
+    let intro = try IntroCommand()
+    defer { intro.remove() }
+    let url = try server.newDatabase()
+    let database = String(url.split(separator: "/").last!.split(separator: "?").first!)
+    _ = try intro.writeConfig("[store]\nurl = \"\(url)\"\nbusy_timeout = 1\n")
+    #expect(
+      try intro.run(
+        ["contact", "add", "ana@example.org", "--name", "Ana"], extraEnvironment: server.clientEnvironment
+      )
+      .status == 0)
+    // An analyst's psql session left a transaction open on the contacts.
+    let holder = try server.session(database: database)
+    defer { holder.stop() }
+    holder.write("BEGIN; SELECT id FROM contacts FOR UPDATE;\n")
+    var waited = 0
+    while waited < 100,
+      try server.sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(database)' AND state = 'idle in transaction'"
+      ) == "0"
+    {
+      usleep(50_000)
+      waited += 1
+    }
+
+    let started = Date()
+    let edit = try intro.run(
+      ["contact", "edit", "ana@example.org", "--title", "COO"], extraEnvironment: server.clientEnvironment)
+    let elapsed = Date().timeIntervalSince(started)
+    holder.stop()
+    let after = try intro.run(
+      ["contact", "show", "ana@example.org"], extraEnvironment: server.clientEnvironment)
+
+    #expect(edit.status == 75, "\(edit.stdout)\(edit.stderr)")
+    #expect(edit.stderr.contains("is busy"))
+    #expect(edit.stderr.contains("busy_timeout"))
+    #expect(elapsed < 10, "waited \(elapsed) s for a 1 s busy_timeout")
+    #expect(!after.stdout.contains("COO"), "nothing changed")
+    let again = try intro.run(
+      ["contact", "edit", "ana@example.org", "--title", "COO"], extraEnvironment: server.clientEnvironment)
+    #expect(again.status == 0, "once the other session is gone: \(again.stderr)")
+  }
+
   /// A rep's day, command by command, on a SQLite file and on a team store:
   /// every command prints the same (moments and the store's location aside).
   @Test func aRepsDayPrintsTheSameOnAFileAndOnATeamStore() throws {

@@ -61,6 +61,11 @@ public final class ChildProcess: @unchecked Sendable {
     return process.isRunning ? nil : process.terminationStatus
   }
 
+  /// Writes `text` to the child's standard input.
+  public func write(_ text: String) {
+    stdin.fileHandleForWriting.write(Data(text.utf8))
+  }
+
   public func standardError() -> String {
     String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   }

@@ -91,6 +91,21 @@ public final class PostgresServer: Sendable {
       ["-X", "-q", "-At", "-h", folder, "-p", "\(port)", "-U", "intro", "-d", database, "-c", statement])
   }
 
+  /// An interactive superuser session on `database` (psql reading its stdin):
+  /// what is written to it runs at once, and a transaction it opens stays open
+  /// until the session is stopped — another client holding rows.
+  public func session(database: String) throws -> ChildProcess {
+    var arguments = ["-X", "-q", "-h", folder, "-p", "\(port)", "-U", "intro", "-d", database]
+    var executable = binaries + "/psql"
+    if getuid() == 0 {
+      arguments = ["-u", "postgres", "--", executable] + arguments
+      executable = "/usr/sbin/runuser"
+    }
+    return try ChildProcess(
+      executable, arguments, environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C"], stopsWhenStdinCloses: true
+    )
+  }
+
   /// Stops the server quickly (running statements are cancelled, connections closed) and starts it again.
   public func restart() throws {
     try run("pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "stop"])

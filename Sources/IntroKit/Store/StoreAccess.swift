@@ -58,7 +58,9 @@ public enum StoreAccess {
     } catch {
       throw StoreError(.permissions, error.description)
     }
-    return .postgres(try PostgresStore(url: location, password: password, rep: config.rep.email))
+    return .postgres(
+      try PostgresStore(
+        url: location, password: password, rep: config.rep.email, lockTimeout: config.store.busyTimeout))
   }
 
   /// Contact input for `email`, checked against the address policy and normalised for de-duplication.

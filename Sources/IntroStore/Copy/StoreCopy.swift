@@ -151,14 +151,8 @@ extension StoreBackend {
       return try store.readSession { session throws(StoreError) in try body(session) }
     case .postgres(let store):
       return try store.withConnection { connection throws(StoreError) in
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        do throws(StoreError) {
-          let result = try body(PostgresTableSession(connection: connection))
-          try connection.execute("COMMIT")
-          return result
-        } catch {
-          if !connection.isBroken { _ = try? connection.execute("ROLLBACK") }
-          throw error
+        try connection.transaction(readOnly: true) { () throws(StoreError) in
+          try body(PostgresTableSession(connection: connection))
         }
       }
     }

@@ -79,9 +79,8 @@ extension PostgresStore: BatchStore {
   public func inspect<T>(_ body: (any BatchInspecting) throws -> T) throws -> T {
     try withConnection { connection in
       // One snapshot for the whole dry run, as on SQLite.
-      try connection.transactionOrRollBack { () throws -> T? in
-        try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return try body(
+      try connection.transactionOrRollBack(readOnly: true) { () throws -> T? in
+        try body(
           PostgresBatchInspector(connection: connection, suppressions: try PostgresSuppressions(connection)))
       }!
     }

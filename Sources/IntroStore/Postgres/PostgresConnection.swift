@@ -80,20 +80,29 @@ final class PostgresConnection {
   }
 
   /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
-  func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+  /// With `readOnly`, one read-only snapshot (REPEATABLE READ) for every statement of the body.
+  func transaction<T>(readOnly: Bool = false, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
     do {
       // Only the body's and the server's StoreErrors can come out.
-      return try transactionOrRollBack({ () throws(StoreError) -> T? in try body() })!
+      return try transactionOrRollBack(readOnly: readOnly, { () throws(StoreError) -> T? in try body() })!
     } catch {
       throw error as! StoreError
     }
   }
 
+  /// How long a statement waits for a row or table another session holds
+  /// before it fails as busy (`[store] busy_timeout`); nil waits as long as it takes.
+  var lockTimeout: TimeInterval?
+
   /// Runs `body` in a transaction: committed when it returns a value, rolled
   /// back when it returns nil or throws; the body's own errors are rethrown as they are.
-  func transactionOrRollBack<T>(_ body: () throws -> T?) throws -> T? {
-    try execute("BEGIN")
+  func transactionOrRollBack<T>(readOnly: Bool = false, _ body: () throws -> T?) throws -> T? {
+    try execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
     do {
+      // Per transaction (SET LOCAL), so it holds behind a transaction-pooling proxy too.
+      if let lockTimeout {
+        try execute("SET LOCAL lock_timeout = \(max(1, Int((lockTimeout * 1000).rounded())))")
+      }
       guard let result = try body() else {
         try execute("ROLLBACK")
         return nil
@@ -201,7 +210,8 @@ final class PostgresConnection {
       // serialization failure, deadlock, lock not available, statement timeout
       return StoreError(
         .busy,
-        "the PostgreSQL store \(location) is busy (\(message)). Nothing was lost; run the command again")
+        "the PostgreSQL store \(location) is busy (\(message)). Nothing was lost; run the command again, "
+          + "or raise [store] busy_timeout to wait longer")
     case "53100":
       return StoreError(
         .diskFull, "the PostgreSQL server's disk is full (\(location)). Nothing was lost; free space there")

@@ -6,9 +6,8 @@ import Foundation
 extension PostgresStore: ReminderStore {
   public func reminderFacts() throws(StoreError) -> ReminderFacts {
     try withConnection { connection throws(StoreError) in
-      try connection.transaction { () throws(StoreError) in
-        // One snapshot for the three reads, as on SQLite.
-        try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+      // One snapshot for the three reads, as on SQLite.
+      try connection.transaction(readOnly: true) { () throws(StoreError) in
         var facts = ReminderFacts()
         facts.referrals = try connection.execute(
           ReminderFacts.referralSQL + " WHERE r.rep IS NULL OR r.rep = $1", [rep]

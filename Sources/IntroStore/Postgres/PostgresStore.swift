@@ -21,7 +21,11 @@ public final class PostgresStore: @unchecked Sendable {
   /// - Parameters:
   ///   - password: from `[store] password_command`; otherwise libpq finds it.
   ///   - rep: who this process writes as.
-  public init(url: String, password: String? = nil, rep: String? = nil) throws(StoreError) {
+  ///   - lockTimeout: how long a statement waits for rows another session
+  ///     holds before it fails as busy (`[store] busy_timeout`); nil waits on.
+  public init(url: String, password: String? = nil, rep: String? = nil, lockTimeout: TimeInterval? = nil)
+    throws(StoreError)
+  {
     if PostgresConnection.hasPassword(url) {
       throw StoreError(
         .permissions,
@@ -29,6 +33,7 @@ public final class PostgresStore: @unchecked Sendable {
           + "[store] password_command (a URL ends up in shell history and process lists)")
     }
     let connection = try PostgresConnection(url: url, password: password)
+    connection.lockTimeout = lockTimeout
     location = connection.location
     self.rep = rep
     try Self.migrate(connection)
