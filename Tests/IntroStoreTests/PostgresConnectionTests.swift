@@ -37,6 +37,16 @@ struct PostgresConnectionTests {
     #expect(try connection.execute("SELECT count(*) FROM t").scalar == .integer(5))
   }
 
+  @Test func placeholdersAreNumberedOutsideQuotesOnlyAndValuesStayValues() throws {
+    #expect(
+      PostgresSession.numbered(#"SELECT '?', "a?b", 'it''s ?' FROM t WHERE x = ? AND y LIKE ? ESCAPE '\'"#)
+        == #"SELECT '?', "a?b", 'it''s ?' FROM t WHERE x = $1 AND y LIKE $2 ESCAPE '\'"#)
+    let connection = try PostgresConnection(url: try server.newDatabase(), password: PostgresServer.password)
+    let session = PostgresSession(connection: connection)
+    let row = try session.row("SELECT ?::text, '?' || ?::text", ["$1 ? '; --", "x?"])
+    #expect(row == [.text("$1 ? '; --"), .text("?x?")])
+  }
+
   @Test func aRefusedChangeSaysWhichRuleAndKeepsNothing() throws {
     let url = try server.newDatabase()
     let store = try PostgresStore(url: url, password: PostgresServer.password)
