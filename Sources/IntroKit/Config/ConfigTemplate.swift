@@ -45,7 +45,7 @@ public enum ConfigTemplate {
 
     # [store]
     # path = "~/.local/share/intro/intro.sqlite"
-    # busy_timeout = 300                         # seconds to wait for another intro writing to the store
+    # busy_timeout = 300                         # seconds to wait for whoever holds the store (any session on PostgreSQL)
     # A team's shared store on PostgreSQL instead of the file (then leave path out); the password
     # comes from $PGPASSWORD, ~/.pgpass or password_command, never from the URL:
     # url = "postgresql://you@db.example.com/intro?sslmode=verify-full"
