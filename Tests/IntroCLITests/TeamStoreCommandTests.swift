@@ -29,11 +29,11 @@ struct TeamStoreCommandTests {
     let doctor = try intro.run(["doctor"], extraEnvironment: server.clientEnvironment)
 
     #expect(initialised.status == 0, "\(initialised.stderr)")
-    #expect(initialised.stdout.contains("schema pg1-team-store"))
+    #expect(initialised.stdout.contains("schema pg2-report-covering-index"))
     #expect(doctor.status == 0, "\(doctor.stderr)")
     #expect(doctor.stdout.contains("tls:       TLSv1.3"))
     #expect(doctor.stdout.contains("password:  used"))
-    #expect(doctor.stdout.contains("schema:    pg1-team-store (1 migration, current)"))
+    #expect(doctor.stdout.contains("schema:    pg2-report-covering-index (2 migrations, current)"))
     #expect(doctor.stdout.contains("rows:      contacts 0, referrals 0"))
     #expect(!FileManager.default.fileExists(atPath: intro.home.file("data/intro/intro.sqlite")))
   }

@@ -99,7 +99,33 @@ struct PostgresConnectionTests {
     let store = try PostgresStore(url: url, password: PostgresServer.password)
     #expect(try store.appliedMigrations() == PostgresSchema.migrations.map(\.name))
     let database = String(url.split(separator: "/").last!.split(separator: "?").first!)
-    #expect(try server.sql("SELECT count(*) FROM intro_migrations", database: database) == "1")
+    #expect(
+      try server.sql("SELECT count(*) FROM intro_migrations", database: database)
+        == "\(PostgresSchema.migrations.count)")
+  }
+
+  @Test func aStoreSetUpByTheFirstVersionIsUpgradedWhenOpenedWithItsRowsKept() throws {
+    let url = try server.newDatabase()
+    let database = String(url.split(separator: "/").last!.split(separator: "?").first!)
+    _ = try PostgresStore(url: url, password: PostgresServer.password)
+    // As the first version left it: pg1 only.
+    try server.sql(
+      """
+      DROP INDEX messages_state_created_id;
+      CREATE INDEX messages_state_created ON messages(state, created_at);
+      DELETE FROM intro_migrations WHERE name <> 'pg1-team-store';
+      INSERT INTO contacts (email, email_normalized, created_at, updated_at) VALUES ('a@x.org', 'a@x.org', 'n', 'n');
+      """, database: database)
+
+    let store = try PostgresStore(url: url, password: PostgresServer.password)
+
+    #expect(try store.appliedMigrations() == ["pg1-team-store", "pg2-report-covering-index"])
+    #expect(
+      try server.sql(
+        "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE indexname LIKE 'messages_state%'",
+        database: database)
+        == "messages_state_created_id")
+    #expect(try store.contact(normalizedEmail: "a@x.org") != nil)
   }
 
   @Test func verifyFullChecksTheServerCertificateAndDoctorSeesTLS() throws {
