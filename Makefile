@@ -5,7 +5,7 @@ DEMO := $(CURDIR)/.demo
 
 BENCH_DATA := .build/blurb-bench
 
-.PHONY: all build test lint demo release spec import-check bench bench-send bench-report bench-all templates clean
+.PHONY: all build test lint demo release spec import-check bench bench-send bench-report bench-report-team bench-all templates clean
 
 all: build
 
@@ -63,6 +63,12 @@ bench-send: release
 ## bench-report: intro report on 100,000 referrals and 1,000,000 messages (release build), target < 1 s.
 bench-report: release
 	python3 Benchmarks/report/report-bench.py .build/release/intro 5
+
+## bench-report-team: the same report on the same rows in PostgreSQL (a throwaway cluster),
+## against the SQLite file in the same run; also times intro store copy into it.
+bench-report-team: release
+	@.ci/deps.sh test
+	python3 Benchmarks/report/team-report-bench.py .build/release/intro 5
 
 ## bench-all: every performance target in one run, one table of ratios (BENCHMARKS.md):
 ## render vs swift-mustache, send vs smtp-source, smtplib and mailmerge, memory,
