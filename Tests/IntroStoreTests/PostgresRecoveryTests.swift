@@ -130,6 +130,12 @@ struct PostgresRecoveryTests {
 
     let refused = try #require(throws: StoreError.self) { try log.append(.bodyStarted(id: 1)) }
     try log.append(.released(id: 1, state: .pending))
+    // Its relay connection then failed: that outcome is not the message's any more.
+    try log.append(
+      .finished(
+        id: 1, state: .deferred,
+        attempt: AttemptRecord(startedAt: Date(), finishedAt: Date(), outcome: "temporary"),
+        nextAttemptAt: Date(), note: "connection refused", charged: false))
     try log.append(.bodyStarted(id: 2))
 
     #expect(refused.message.contains("its body was not sent"))
@@ -138,6 +144,10 @@ struct PostgresRecoveryTests {
         .compactMap { $0.first?.text }
     }
     #expect(rows.first == "sending boot-b other-host 7", "the other run's claim stands")
+    let attempts = try store.withConnection { connection throws(StoreError) in
+      try connection.execute("SELECT count(*) FROM delivery_attempts WHERE message_id = 1").scalar?.integer
+    }
+    #expect(attempts == 0)
     #expect(rows.last?.hasPrefix("in_data boot-a ") == true)
   }
 

@@ -281,14 +281,16 @@ extension PostgresStore: DeliveryStore {
         UPDATE messages SET state = $1, attempt_count = attempt_count + $2,
           first_attempt_at = coalesce(first_attempt_at, $3), next_attempt_at = $4, last_error = $5,
           sent_at = CASE WHEN $1 = 'sent' THEN $6 ELSE sent_at END, updated_at = $6
-        WHERE id = $7
+        WHERE id = $7 AND ($8::text IS NULL OR boot_id = $8)
         """,
         [
           state.rawValue, charged ? 1 : 0, charged ? started : nil, next.map(Timestamp.format), note,
-          finished, id,
+          finished, id, claimant,
         ] as [any SQLBindable]
       ).changed
-      // The message may have been forgotten (`contact forget`) while a run was on it.
+      // The message may have been forgotten (`contact forget`) while a run was
+      // on it, or another run may have taken over its lapsed claim: then this
+      // run's outcome is not the message's.
       guard changed == 1 else { return }
       if state == .sent {
         // An ask or a thank-you that went out is a touch with the client.
