@@ -54,6 +54,12 @@ public final class Store: Sendable {
       try db.execute(sql: "PRAGMA secure_delete = ON")
       try db.execute(sql: "PRAGMA temp_store = MEMORY")
     }
+    // Opening and setting up happen under the store's setup lock, so two
+    // processes opening a new store at once never both run a migration. The
+    // open too: it switches a new file to WAL, which fails at once with "busy"
+    // (no busy handler is asked) while another process reads the file still
+    // in rollback mode (seen with 24 processes opening one new store at once).
+    let setup = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
     do {
       database = try DatabaseQueue(path: path, configuration: configuration)
     } catch {
@@ -61,21 +67,17 @@ public final class Store: Sendable {
         error, path: path, busyTimeout: busyTimeout, doing: "cannot open the store \(path)")
     }
     try migrate()
+    withExtendedLifetime(setup) {}
     // SQLite creates -wal and -shm with the file's own permissions; check them anyway.
     for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
       try Self.refuseShared(path + suffix, fix: "chmod 600 \(path)\(suffix)")
     }
   }
 
-  /// Brings the schema up to date under the store's lock file, so two
-  /// processes opening a new store at once never both run a migration.
+  /// Brings the schema up to date; called with the setup lock held. The
+  /// check is under the lock too: read while another process is creating the
+  /// schema, it can fail ("no such table: grdb_migrations").
   private func migrate() throws(StoreError) {
-    // The check is under the lock too: read while another process is creating
-    // the schema, it can fail ("no such table: grdb_migrations"), and a reader
-    // of a new file still in rollback mode makes another process's switch to
-    // WAL fail at once with "busy" (seen with 24 processes opening one new store).
-    let lock = try RunLock(storePath: path, wait: busyTimeout, purpose: .setup)
-    defer { withExtendedLifetime(lock) {} }
     let current = try read { db in try Schema.migrator.hasCompletedMigrations(db) }
     guard !current else { return }
     do {
