@@ -54,7 +54,9 @@ struct TeamRemindCommandTests {
     let again = try rep.intro.run(
       ["remind", "--send", "--now", "2026-12-08T11:00:00Z"], extraEnvironment: server.clientEnvironment)
 
-    #expect(statuses.allSatisfy { $0 == 0 }, "\(statuses) \(runs.map { $0.standardError() })")
+    #expect(
+      statuses.allSatisfy { $0 == 0 },
+      "\(statuses) \(runs.map { $0.standardOutput() + $0.standardError() })")
     let received = Received(sink).recipients
     #expect(received.count == 20, "\(received)")
     #expect(Set(received).count == 20, "each client nudged once")

@@ -79,6 +79,76 @@ struct TeamSendCommandTests {
     #expect(attempts == "200")
   }
 
+  @Test func aMessageAnotherRunIsClaimingIsLeftToItAndThisRunStillEndsWell() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    let batch = try SendFixture(port: sink.port, rows: 5)
+    defer { batch.remove() }
+    let database = try batchOnTeamStore(batch, rows: 5)
+    // Another host's run has claimed one waiting message and not committed yet.
+    let holder = try server.holding(
+      "SELECT id FROM messages WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE", database: database)
+    defer { holder.stop() }
+
+    let run = try batch.intro.run(
+      ["send", "--resume", "1", "--send", "--no-limit"], extraEnvironment: server.clientEnvironment)
+    let whileHeld = Received(sink).recipients.count
+    holder.stop()
+    let after = try batch.intro.run(
+      ["send", "--resume", "1", "--send", "--no-limit"], extraEnvironment: server.clientEnvironment)
+
+    #expect(run.status == 0, "that message is the other run's to send and report: \(run.stdout)\(run.stderr)")
+    #expect(run.stdout.contains("batch 1: sent 3"), "\(run.stdout)")
+    #expect(whileHeld == 4, "one from the first send, three now")
+    #expect(after.status == 0, "\(after.stderr)")
+    let received = Received(sink).recipients
+    #expect(received.count == 5)
+    #expect(Set(received).count == 5, "nobody twice")
+    #expect(try states(database) == ["sent": 5])
+  }
+
+  @Test func aRepsRunsSendOnlyTheirOwnWaitingMessagesOnATeamStore() throws {
+    let sink = try SMTPSink()
+    defer { sink.stop() }
+    let batch = try SendFixture(port: sink.port, rows: 4)
+    defer { batch.remove() }
+    let database = try batchOnTeamStore(batch, rows: 4)
+    // Sam's batch: its three unsent messages were deferred and are due again.
+    try server.sql(
+      """
+      UPDATE batches SET rep = 'sam@example.com';
+      UPDATE messages SET rep = 'sam@example.com', envelope_sender = 'sam@example.com';
+      UPDATE messages SET state = 'deferred', next_attempt_at = '2026-01-01T00:00:00Z' WHERE state = 'pending'
+      """, database: database)
+    let configuration = batch.intro.home.file("config/intro/config.toml")
+    let sam = batch.intro.home.file("sam.toml")
+    try String(contentsOfFile: configuration, encoding: .utf8)
+      .replacingOccurrences(of: "dana@example.com", with: "sam@example.com")
+      .write(toFile: sam, atomically: true, encoding: .utf8)
+    chmod(sam, 0o600)
+
+    let danaRetry = try batch.intro.run(
+      ["send", "--retry", "--send", "--no-limit"], extraEnvironment: server.clientEnvironment)
+    let danaResume = try batch.intro.run(
+      ["send", "--resume", "1", "--send", "--no-limit"], extraEnvironment: server.clientEnvironment)
+    let danaRemind = try batch.intro.run(["remind", "--send"], extraEnvironment: server.clientEnvironment)
+    let beforeSam = Received(sink).recipients.count
+    let samRetry = try batch.intro.run(
+      ["send", "--retry", "--send", "--no-limit", "--config", sam], extraEnvironment: server.clientEnvironment
+    )
+
+    #expect(danaRetry.status == 0, "\(danaRetry.stderr)")
+    #expect(danaResume.status == 65)
+    #expect(danaResume.stderr.contains("batch 1 is sam@example.com's"), "\(danaResume.stderr)")
+    #expect(danaRemind.status == 0, "\(danaRemind.stderr)")
+    #expect(beforeSam == 1, "Dana's relay sent none of Sam's messages")
+    #expect(samRetry.status == 0, "\(samRetry.stdout)\(samRetry.stderr)")
+    let received = Received(sink)
+    #expect(received.recipients.count == 4)
+    #expect(Set(received.recipients).count == 4)
+    #expect(try states(database) == ["sent": 4])
+  }
+
   @Test func aLostConnectionMidBatchStopsWith75AndTheNextRunSendsTheRestOnce() throws {
     try expectDroppedMidBatchStopsWith75(on: server) { database in
       _ = try server.sql(

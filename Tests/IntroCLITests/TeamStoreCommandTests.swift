@@ -82,18 +82,8 @@ struct TeamStoreCommandTests {
       )
       .status == 0)
     // An analyst's psql session left a transaction open on the contacts.
-    let holder = try server.session(database: database)
+    let holder = try server.holding("SELECT id FROM contacts FOR UPDATE", database: database)
     defer { holder.stop() }
-    holder.write("BEGIN; SELECT id FROM contacts FOR UPDATE;\n")
-    var waited = 0
-    while waited < 100,
-      try server.sql(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(database)' AND state = 'idle in transaction'"
-      ) == "0"
-    {
-      usleep(50_000)
-      waited += 1
-    }
 
     let started = Date()
     let edit = try intro.run(

@@ -72,10 +72,10 @@ struct DeliveryJournalTests {
     let (store, ids) = try storeWithBatch(dir, count: 2)
     try store.suppress(normalizedEmail: "client1@example.org")
 
-    let (claimed, suppressed) = try store.claim(ids, bootID: "b")
+    let claim = try store.claim(ids, bootID: "b")
 
-    #expect(claimed.map(\.id) == [ids[0]])
-    #expect(suppressed == 1)
+    #expect(claim.claimed.map(\.id) == [ids[0]])
+    #expect(claim.suppressed == 1)
     #expect(try state(store, ids[1]) == .suppressed)
   }
 

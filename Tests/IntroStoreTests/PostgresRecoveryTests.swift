@@ -88,6 +88,25 @@ struct PostgresRecoveryTests {
     #expect(try store.stateCounts(ids: ids) == [.sending: 400])
   }
 
+  @Test func aMessageAnotherRunIsClaimingIsSkippedAndNamedAsItsNotThisRunsWorkLeft() throws {
+    let store = try teamStore(messages: 3)
+    let other = try PostgresStore(url: store.location, password: PostgresServer.password)
+    // Another host's claim of message 2, not committed yet.
+    let claim = try other.withConnection { connection throws(StoreError) in
+      try connection.transaction { () throws(StoreError) in
+        try connection.execute("SELECT id FROM messages WHERE id = 2 FOR UPDATE")
+        return try store.claim([1, 2, 3], bootID: "boot-a", log: try store.openDeliveryLog())
+      }
+    }
+
+    #expect(claim.claimed.map(\.id) == [1, 3])
+    #expect(claim.heldElsewhere == [2], "still pending to every reader, but that run's to send")
+    let states = try store.withConnection { connection throws(StoreError) in
+      try connection.execute("SELECT state FROM messages ORDER BY id").rows.compactMap { $0.first?.text }
+    }
+    #expect(states == ["sending", "pending", "sending"])
+  }
+
   @Test func anotherHostsClaimIsSettledOnlyOnceItHasLapsed() throws {
     let store = try teamStore(messages: 4)
     let now = Date()
@@ -123,7 +142,7 @@ struct PostgresRecoveryTests {
   @Test func aRunWhoseClaimWasTakenOverSendsNoBodyAndReleasesNothing() throws {
     let store = try teamStore(messages: 2)
     let log = try store.openDeliveryLog()
-    let (claimed, _) = try store.claim([1, 2], bootID: "boot-a", log: log)
+    let claimed = try store.claim([1, 2], bootID: "boot-a", log: log).claimed
     #expect(claimed.count == 2)
     // Its claim lapsed and a run on another host settled and took message 1.
     try setClaimant(store, id: 1, state: "sending", claimant: "boot-b other-host 7")

@@ -190,13 +190,14 @@ struct StoreContractTests {
 
     try store.suppress(normalizedEmail: "b@example.org", reason: .optOut, now: Self.now)
     let log = try store.openDeliveryLog()
-    let (claimed, suppressed) = try store.claim(ids, bootID: "boot", log: log)
+    let claim = try store.claim(ids, bootID: "boot", log: log)
     try log.finish()
 
     #expect(try store.isSuppressed(normalizedEmail: "b@example.org"))
     #expect(try store.isSuppressed(normalizedEmail: "a@example.org") == false)
-    #expect(claimed.map(\.recipient) == ["a@example.org"])
-    #expect(suppressed == 1)
+    #expect(claim.claimed.map(\.recipient) == ["a@example.org"])
+    #expect(claim.suppressed == 1)
+    #expect(claim.heldElsewhere.isEmpty)
     #expect(try store.stateCounts(ids: ids) == [.sending: 1, .suppressed: 1])
     _ = try store.recordBatch(template: "t", command: "c", audience: "a", now: Self.now) { recorder in
       let suppressed = try recorder.isSuppressed("b@example.org")

@@ -53,7 +53,6 @@ public final class ChildProcess: @unchecked Sendable {
     }
   }
 
-  /// Everything the process wrote to standard error so far (call after it ended).
   /// Waits up to `seconds` for the process to end; its exit status, or nil if it is still running.
   public func waitForExit(seconds: Double = 30) -> Int32? {
     let deadline = Date().addingTimeInterval(seconds)
@@ -66,6 +65,14 @@ public final class ChildProcess: @unchecked Sendable {
     stdin.fileHandleForWriting.write(Data(text.utf8))
   }
 
+  /// Everything the process wrote to standard output and has not been read as a line (call after it ended).
+  public func standardOutput() -> String {
+    let rest = stdout.fileHandleForReading.readDataToEndOfFile()
+    defer { buffer = [] }
+    return String(decoding: buffer + rest, as: UTF8.self)
+  }
+
+  /// Everything the process wrote to standard error (call after it ended).
   public func standardError() -> String {
     String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   }

@@ -106,6 +106,24 @@ public final class PostgresServer: Sendable {
     )
   }
 
+  /// Another client holding rows: a session that runs `BEGIN; statement;` on
+  /// `database` and keeps the transaction open until it is stopped. Returns
+  /// once the server shows it idle in its transaction (after at most 5 s).
+  public func holding(_ statement: String, database: String) throws -> ChildProcess {
+    let holder = try session(database: database)
+    holder.write("BEGIN; \(statement);\n")
+    var waited = 0
+    while waited < 100,
+      try sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(database)' AND state = 'idle in transaction'"
+      ) == "0"
+    {
+      usleep(50_000)
+      waited += 1
+    }
+    return holder
+  }
+
   /// Stops the server quickly (running statements are cancelled, connections closed) and starts it again.
   public func restart() throws {
     try run("pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "stop"])

@@ -138,7 +138,10 @@ public final class BatchRunner: Sendable {
     var stop = shared.stop
     if stop == nil && stopRequested.load(ordering: .relaxed) && hasMore { stop = .interrupted }
     if stop == nil && hasMore && options.limit != nil { stop = .limit }
-    let remaining = try store.stateCounts(ids: ids)
+    // What another run held when asked for is that run's to send and report.
+    let heldElsewhere = shared.heldElsewhere
+    let remaining = try store.stateCounts(
+      ids: heldElsewhere.isEmpty ? ids : ids.filter { !heldElsewhere.contains($0) })
     return SendReport(
       counts: shared.counts, stop: stop, elapsed: Date().timeIntervalSince(started),
       remaining: (remaining[.pending] ?? 0) + (remaining[.deferred] ?? 0))

@@ -24,6 +24,8 @@ final class RunState: @unchecked Sendable {
     var claimGroup: Int
     /// The claimer has finished: what is buffered is all there will be.
     var claimingDone = false
+    /// Ids another run held when this one asked for them: that run's to send and count.
+    var heldElsewhere: Set<Int64> = []
   }
 
   private let lock = NSCondition()
@@ -43,6 +45,7 @@ final class RunState: @unchecked Sendable {
   var counts: SendCounts { withLock { $0.counts } }
   var stop: SendStop? { withLock { $0.stop } }
   var failure: StoreError? { withLock { $0.failure } }
+  var heldElsewhere: Set<Int64> { withLock { $0.heldElsewhere } }
   var hasMore: Bool {
     withLock { $0.position < $0.ids.count || $0.bufferPosition < $0.buffer.count }
   }
@@ -58,7 +61,7 @@ final class RunState: @unchecked Sendable {
   /// so no message is claimed twice.
   func claimAhead(
     stopRequested: () -> Bool,
-    claim: (ArraySlice<Int64>) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int)
+    claim: (ArraySlice<Int64>) throws(StoreError) -> Claim
   ) {
     lock.lock()
     defer {
@@ -81,7 +84,7 @@ final class RunState: @unchecked Sendable {
       state.position = end
       if let limit = state.limit { state.limit = limit - slice.count }
       lock.unlock()
-      let outcome: Result<(claimed: [ClaimedMessage], suppressed: Int), StoreError>
+      let outcome: Result<Claim, StoreError>
       do throws(StoreError) {
         outcome = .success(try claim(slice))
       } catch {
@@ -92,12 +95,17 @@ final class RunState: @unchecked Sendable {
       case .failure(let error):
         if state.failure == nil { state.failure = error }
         return
-      case .success(let (claimed, suppressed)):
-        state.buffer = Array(state.buffer[state.bufferPosition...]) + claimed
+      case .success(let claim):
+        state.buffer = Array(state.buffer[state.bufferPosition...]) + claim.claimed
         state.bufferPosition = 0
-        state.counts.suppressed += suppressed
-        // Ids skipped as settled or suppressed do not use up the limit.
-        if let limit = state.limit { state.limit = limit + slice.count - claimed.count }
+        state.counts.suppressed += claim.suppressed
+        state.heldElsewhere.formUnion(claim.heldElsewhere)
+        // Ids skipped as settled, suppressed or another run's do not use up the limit.
+        if let limit = state.limit {
+          state.limit = limit + slice.count - claim.claimed.count
+        } else {
+          state.counts.total -= claim.heldElsewhere.count
+        }
       }
       lock.broadcast()
     }

@@ -1,6 +1,24 @@
 import Foundation
 internal import GRDB
 
+/// What one claim gave a run.
+public struct Claim: Sendable {
+  /// The messages now `sending` for this run, in the order they were asked for.
+  public var claimed: [ClaimedMessage] = []
+  /// How many were settled as `suppressed` instead: their recipient opted out since the batch was made.
+  public var suppressed = 0
+  /// Asked for and waiting, but held by another run's claim at that moment
+  /// (a team store, where runs share a batch): that run sends them and
+  /// answers for them, so they are not work left for this one.
+  public var heldElsewhere: [Int64] = []
+
+  public init(claimed: [ClaimedMessage] = [], suppressed: Int = 0, heldElsewhere: [Int64] = []) {
+    self.claimed = claimed
+    self.suppressed = suppressed
+    self.heldElsewhere = heldElsewhere
+  }
+}
+
 /// A message a run has claimed (`sending`): everything needed to deliver it.
 public struct ClaimedMessage: Sendable {
   public var id: Int64
@@ -82,13 +100,13 @@ extension Store {
   /// sessions appended since the last claim (see ``DeliveryJournal``).
   public func claim(
     _ ids: [Int64], bootID: String, now: Date = Date(), journal: DeliveryJournal? = nil
-  ) throws(StoreError) -> (claimed: [ClaimedMessage], suppressed: Int) {
+  ) throws(StoreError) -> Claim {
     let stamp = Timestamp.format(now)
     // Read before the transaction: a suppression committed after this raises
     // the signal past it, so the hand-out checks that message again.
     let optOutGeneration = optOuts.generation
     let rotation = try journal?.rotate()
-    let result: (claimed: [ClaimedMessage], suppressed: Int)
+    let result: Claim
     do {
       result = try write(durable: true, ids.isEmpty ? .fold : .claim) { db in
         if let rotation, let last = rotation.numbers.last {
@@ -141,11 +159,11 @@ extension Store {
   }
 
   private static func claimRows(_ ids: [Int64], bootID: String, stamp: String, _ db: Database) throws
-    -> (claimed: [ClaimedMessage], suppressed: Int)
+    -> Claim
   {
     var claimed: [ClaimedMessage] = []
     var suppressed = 0
-    guard !ids.isEmpty else { return (claimed, suppressed) }
+    guard !ids.isEmpty else { return Claim() }
     // One query and one update for the group: a statement per message cost
     // more in binding and stepping than the rows themselves.
     let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
@@ -186,7 +204,7 @@ extension Store {
           "UPDATE messages SET state = 'sending', boot_id = ?, updated_at = ? WHERE id IN (\(claimedMarks))"
       ).execute(arguments: [bootID, stamp] + StatementArguments(claimed.map(\.id)))
     }
-    return (claimed, suppressed)
+    return Claim(claimed: claimed, suppressed: suppressed)
   }
 
   static func markSuppressed(

@@ -30,8 +30,7 @@ public protocol DeliveryStore: AnyObject, Sendable {
 
   /// Claims `ids` (`pending` or due `deferred`) for this run, settling as
   /// `suppressed` any recipient on the suppression list.
-  func claim(_ ids: [Int64], bootID: String, log: any DeliveryLog) throws(StoreError)
-    -> (claimed: [ClaimedMessage], suppressed: Int)
+  func claim(_ ids: [Int64], bootID: String, log: any DeliveryLog) throws(StoreError) -> Claim
 
   /// Counts by state of the messages `ids`.
   func stateCounts(ids: [Int64]) throws(StoreError) -> StateCounts
@@ -43,10 +42,12 @@ public protocol DeliveryStore: AnyObject, Sendable {
   /// Whether the normalised address is on the suppression list now.
   func isSuppressed(normalizedEmail: String) throws(StoreError) -> Bool
 
-  /// `intro send --resume BATCH`: what the batch still has to send.
+  /// `intro send --resume BATCH`: what the batch still has to send. On a
+  /// team store another rep's batch is refused: its messages name that rep.
   func unsettledMessages(batchID: Int64) throws(StoreError) -> [Int64]
 
-  /// `intro send --retry`: deferred messages whose next attempt is due, oldest first.
+  /// `intro send --retry`: deferred messages whose next attempt is due, oldest
+  /// first; on a team store only this rep's (and those nobody owns).
   func dueMessages(now: Date) throws(StoreError) -> [Int64]
 
   /// When client `id` was asked for an introduction since `since` (by any rep
@@ -73,9 +74,7 @@ extension Store: DeliveryStore {
 
   public func openDeliveryLog() throws(StoreError) -> any DeliveryLog { try DeliveryJournal(store: self) }
 
-  public func claim(_ ids: [Int64], bootID: String, log: any DeliveryLog) throws(StoreError)
-    -> (claimed: [ClaimedMessage], suppressed: Int)
-  {
+  public func claim(_ ids: [Int64], bootID: String, log: any DeliveryLog) throws(StoreError) -> Claim {
     try claim(ids, bootID: bootID, journal: log as? DeliveryJournal)
   }
 

@@ -102,10 +102,8 @@ extension PostgresStore: DeliveryStore {
 
   public func openDeliveryLog() throws(StoreError) -> any DeliveryLog { PostgresDeliveryLog(store: self) }
 
-  public func claim(_ ids: [Int64], bootID: String, log: any DeliveryLog) throws(StoreError)
-    -> (claimed: [ClaimedMessage], suppressed: Int)
-  {
-    guard !ids.isEmpty else { return ([], 0) }
+  public func claim(_ ids: [Int64], bootID: String, log: any DeliveryLog) throws(StoreError) -> Claim {
+    guard !ids.isEmpty else { return Claim() }
     (log as? PostgresDeliveryLog)?.claimant.withLock { $0 = Self.claimant(bootID: bootID) }
     let stamp = Timestamp.format(Date())
     return try withConnection { connection throws(StoreError) in
@@ -150,7 +148,17 @@ extension PostgresStore: DeliveryStore {
         let order = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let handedOut = claimed.filter { !suppressed.contains($0.recipientKey) }
           .sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
-        return (handedOut, claimed.count - handedOut.count)
+        // Still waiting as far as the last commit says, yet skipped: another
+        // run's claim holds them and has not committed yet (this statement's
+        // snapshot shows this run's own claims as `sending`).
+        let held = try connection.execute(
+          """
+          SELECT id FROM messages WHERE id = ANY($1::bigint[])
+            AND (state = 'pending' OR (state = 'deferred' AND coalesce(next_attempt_at, '') <= $2))
+          ORDER BY id
+          """, [Self.idArray(ids), stamp]
+        ).rows.compactMap { $0.first?.integer }
+        return Claim(claimed: handedOut, suppressed: claimed.count - handedOut.count, heldElsewhere: held)
       }
     }
   }
@@ -181,8 +189,17 @@ extension PostgresStore: DeliveryStore {
 
   public func unsettledMessages(batchID: Int64) throws(StoreError) -> [Int64] {
     try withConnection { connection throws(StoreError) in
-      guard try connection.execute("SELECT 1 FROM batches WHERE id = $1", [batchID]).scalar != nil else {
+      guard
+        let found = try connection.execute("SELECT 1, rep FROM batches WHERE id = $1", [batchID]).rows.first
+      else {
         throw StoreError(.notFound, "there is no batch \(batchID); see 'intro log'")
+      }
+      // Its messages name that rep as the sender, and only that rep's relay may send them.
+      if let owner = found[1].text, owner != rep {
+        throw StoreError(
+          .invalidInput,
+          "batch \(batchID) is \(owner)'s: their own 'intro send --resume \(batchID)' sends the rest, "
+            + "from their address and relay")
       }
       return try connection.execute(
         "SELECT id FROM messages WHERE batch_id = $1 AND state IN ('pending', 'deferred') ORDER BY id",
@@ -194,8 +211,10 @@ extension PostgresStore: DeliveryStore {
   public func dueMessages(now: Date) throws(StoreError) -> [Int64] {
     try withConnection { connection throws(StoreError) in
       try connection.execute(
-        "SELECT id FROM messages WHERE state = 'deferred' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id",
-        [Timestamp.format(now)]
+        """
+        SELECT id FROM messages WHERE state = 'deferred' AND next_attempt_at <= $1 AND (rep IS NULL OR rep = $2)
+        ORDER BY next_attempt_at, id
+        """, [Timestamp.format(now), rep]
       ).rows.compactMap { $0.first?.integer }
     }
   }

@@ -107,9 +107,10 @@ extension PostgresStore: ReminderStore {
       try connection.execute(
         """
         SELECT DISTINCT m.id FROM messages m JOIN reminder_firings f ON f.message_id = m.id
-        WHERE m.state = 'pending' OR (m.state = 'deferred' AND coalesce(m.next_attempt_at, '') <= $1)
+        WHERE (m.state = 'pending' OR (m.state = 'deferred' AND coalesce(m.next_attempt_at, '') <= $1))
+          AND (m.rep IS NULL OR m.rep = $2)
         ORDER BY m.id
-        """, [Timestamp.format(now)]
+        """, [Timestamp.format(now), rep]
       ).rows.compactMap { $0.first?.integer }
     }
   }

@@ -30,7 +30,8 @@ public protocol ReminderStore: BatchStore {
   func unsentReminders() throws(StoreError) -> [(messageID: Int64, key: FiringKey)]
   /// Marks messages that will not be sent, each with why (`suppressed`, the note as its last error).
   func withhold(_ notes: [(messageID: Int64, note: String)], now: Date) throws(StoreError)
-  /// Reminder messages a run left unsent (pending, or deferred and due).
+  /// Reminder messages a run left unsent (pending, or deferred and due); on a
+  /// team store only this rep's, which only this rep's relay may send.
   func unsentReminderMessages(now: Date) throws(StoreError) -> [Int64]
   /// The asks since `since` to each of `ids` that had any (by any rep), oldest first.
   func asks(toContacts ids: Set<Int64>, since: Date) throws(StoreError) -> [Int64: [Date]]
