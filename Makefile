@@ -25,16 +25,18 @@ release:
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
-## test: install what the tests need (libcurl, openssl, postfix's smtp-sink, aiosmtpd),
-## check the formatting, build, run every test against real local servers, then the
-## black-box Mustache spec runner against the release binary.
+## test: install what the tests need (libcurl, openssl, postfix's smtp-sink, aiosmtpd,
+## PostgreSQL), check the formatting, build, run every test against real local servers,
+## then the import memory check and the black-box Mustache spec runner against the
+## debug binary just built (what they check does not depend on the optimiser, and a
+## release build would double the time of a clean `make test`).
 test:
 	@.ci/deps.sh test
 	$(MAKE) lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	$(MAKE) import-check
-	@if [ -d ../shared/mustache-spec ]; then $(MAKE) spec; else \
+	.ci/import-memory-check.sh $(INTRO)
+	@if [ -d ../shared/mustache-spec ]; then $(call SPEC_RUNNER,$(INTRO)); else \
 	  echo "make spec skipped: ../shared is not beside this clone (the spec cases ran as Swift tests)"; fi
 
 ## import-check: contact import streams (peak memory flat from 50k to 200k rows; release build).
@@ -42,9 +44,10 @@ import-check: release
 	.ci/import-memory-check.sh .build/release/intro
 
 ## spec: the shared Mustache spec runner against .build/release/intro (needs ../shared).
+SPEC_RUNNER = python3 ../shared/bench/template/spec_runner.py \
+  --cmd '$(1) render {template} --data {data} --partials {partials} --fragment --lenient --html'
 spec: release
-	python3 ../shared/bench/template/spec_runner.py \
-	  --cmd '.build/release/intro render {template} --data {data} --partials {partials} --fragment --lenient --html'
+	$(call SPEC_RUNNER,.build/release/intro)
 
 ## bench: the template benchmark (release build): intro against swift-mustache 2.1.1, same data, same process.
 bench:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that `intro contact import` streams: the peak memory of importing
-# 50,000 rows and of 200,000 rows (release build) must be within 8 MiB of each
+# 50,000 rows and of 200,000 rows (either build) must be within 8 MiB of each
 # other and under 64 MiB. A loader that held the file or the rows would grow
 # with the file.
 set -euo pipefail
